@@ -1,0 +1,58 @@
+# offsetlab: the workshop interface. `make help` lists the targets.
+SHELL := bash
+GO ?= go
+BIN := bin
+TOPIC ?= orders
+GROUP ?= workshop
+COUNT ?= 300
+RESET ?= earliest
+COMMIT ?= auto
+
+.DEFAULT_GOAL := help
+.PHONY: help demo test bench build stack produce consume offsets up down fmt vet clean
+
+help: ## show this help
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@echo
+	@echo "  Variables: TOPIC=$(TOPIC) GROUP=$(GROUP) COUNT=$(COUNT) RESET=$(RESET) COMMIT=$(COMMIT)"
+	@echo "  e.g. make consume GROUP=g1 RESET=latest COMMIT=sync"
+
+demo: build ## produce, consume in a group, show the committed offsets (embedded stack)
+	@scripts/demo.sh $(BIN)
+
+test: ## vet and run every test, end to end against embedded stacks
+	$(GO) vet ./...
+	$(GO) test -count=1 ./...
+
+bench: ## measure producer and consumer throughput against plain clients
+	$(GO) test -run '^$$' -bench . -benchtime 20000x -count 1 ./producer ./consumer
+
+build: ## build the commands into bin/
+	$(GO) build -o $(BIN)/ ./stack ./producer ./consumer ./offsets
+
+stack: build ## run the embedded broker (9092) and schema registry (8081) until Ctrl-C
+	$(BIN)/stack
+
+produce: build ## produce COUNT records to TOPIC
+	$(BIN)/producer --topic $(TOPIC) --count $(COUNT)
+
+consume: build ## consume TOPIC in GROUP with RESET and COMMIT until Ctrl-C
+	$(BIN)/consumer --topic $(TOPIC) --group $(GROUP) --reset $(RESET) --commit $(COMMIT)
+
+offsets: build ## describe GROUP: committed offsets, log end, lag, members
+	$(BIN)/offsets describe --group $(GROUP)
+
+up: ## start Apache Kafka + Schema Registry with docker compose (same ports)
+	docker compose up -d --wait
+
+down: ## stop the docker compose stack and delete its data
+	docker compose down -v
+
+fmt: ## gofmt the tree
+	gofmt -w $$(git ls-files '*.go')
+
+vet: ## go vet
+	$(GO) vet ./...
+
+clean: ## remove bin/
+	rm -rf $(BIN)

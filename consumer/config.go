@@ -1,0 +1,165 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
+
+	"github.com/offsetlab/offsetlab/internal/cli"
+	"github.com/offsetlab/offsetlab/internal/config"
+	"github.com/offsetlab/offsetlab/internal/out"
+)
+
+// options are the consumer's flags: the knobs a workshop turns, typed.
+type options struct {
+	conn              config.Connection
+	name              string
+	group             string
+	topics            []string
+	reset             string
+	commit            commitMode
+	autoCommitEvery   time.Duration
+	maxMessages       int64
+	idleExit          time.Duration
+	processDelay      time.Duration
+	staticID          string
+	protocol          string
+	assignor          string
+	sessionTimeout    time.Duration
+	heartbeatInterval time.Duration
+	statsInterval     time.Duration
+	ledger            string
+	format            string
+	quiet             bool
+}
+
+// resetPolicies maps what users may type to librdkafka's auto.offset.reset.
+// librdkafka rejects `none`, the Java client's word for "fail instead of
+// guessing"; its own word is `error`. Both mean the same to offsetlab.
+var resetPolicies = map[string]string{
+	"earliest": "earliest", "smallest": "earliest", "beginning": "earliest",
+	"latest": "latest", "largest": "latest", "end": "latest",
+	"none": "error", "error": "error",
+}
+
+// Group protocols and their assignors. The classic protocol's assignor runs
+// in the group leader (partition.assignment.strategy); KIP-848's runs in the
+// broker (group.remote.assignor).
+var assignors = map[string][]string{
+	"classic":  {"range", "roundrobin", "cooperative-sticky"},
+	"consumer": {"uniform", "range"},
+}
+
+func parse(args []string, stderr io.Writer) (*options, error) {
+	o := &options{}
+	var topics, commit string
+	fs := flag.NewFlagSet("consumer", flag.ContinueOnError)
+	o.conn.RegisterFlags(fs)
+	host, _ := os.Hostname()
+	fs.StringVar(&o.name, "name", fmt.Sprintf("%s-%d", host, os.Getpid()), "this instance's name, its client.id and the prefix of its output")
+	fs.StringVar(&o.group, "group", "", "consumer group id (required)")
+	fs.StringVar(&topics, "topic", "", "topic, or comma-separated topics, to subscribe to (required)")
+	fs.StringVar(&o.reset, "reset", "latest", "auto.offset.reset when a partition has no valid committed offset: earliest, latest or none")
+	fs.StringVar(&commit, "commit", string(commitAuto), "commit mode: "+commitModeNames())
+	fs.DurationVar(&o.autoCommitEvery, "auto-commit-interval", 5*time.Second, "auto.commit.interval.ms, in the auto modes")
+	fs.Int64Var(&o.maxMessages, "max-messages", 0, "stop cleanly after processing this many records (0: no limit)")
+	fs.DurationVar(&o.idleExit, "idle-exit", 0, "stop cleanly after this long without a record, counted from the last record or assignment (0: never)")
+	fs.DurationVar(&o.processDelay, "process-delay", 0, "time each record takes to process (simulated work)")
+	fs.StringVar(&o.staticID, "static-id", "", "group.instance.id: static membership, so a restart within the session timeout keeps its partitions")
+	fs.StringVar(&o.protocol, "protocol", "classic", "group protocol: classic, or consumer (KIP-848)")
+	fs.StringVar(&o.assignor, "assignor", "", "partition assignor: range, roundrobin or cooperative-sticky (classic); uniform or range (consumer)")
+	fs.DurationVar(&o.sessionTimeout, "session-timeout", 0, "session.timeout.ms, classic protocol (default librdkafka's 45s)")
+	fs.DurationVar(&o.heartbeatInterval, "heartbeat-interval", 0, "heartbeat.interval.ms, classic protocol (default librdkafka's 3s)")
+	fs.DurationVar(&o.statsInterval, "stats-interval", 250*time.Millisecond, "how often librdkafka reports fetch positions (ledger 'fetching' events)")
+	fs.StringVar(&o.ledger, "ledger", "", "write the JSON-lines ledger of everything the consumer did to `FILE`")
+	fs.StringVar(&o.format, "format", out.Text, "record output: text or json")
+	fs.BoolVar(&o.quiet, "quiet", false, "do not print records, only the summary")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: consumer --group G --topic T [flags]\n\nConsumes in a group and records what it did. SIGTERM or SIGINT closes cleanly\n(final commit, leave the group); SIGUSR1 prints Position() and Committed().\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := cli.Parse(fs, args, stderr); err != nil {
+		return nil, err
+	}
+	for _, t := range strings.Split(topics, ",") {
+		if t = strings.TrimSpace(t); t != "" {
+			o.topics = append(o.topics, t)
+		}
+	}
+	if err := o.validate(commit); err != nil {
+		return nil, err
+	}
+	return o, o.conn.Load()
+}
+
+func (o *options) validate(commit string) error {
+	switch {
+	case o.group == "":
+		return cli.Usagef("--group is required")
+	case len(o.topics) == 0:
+		return cli.Usagef("--topic is required")
+	case o.maxMessages < 0:
+		return cli.Usagef("--max-messages must be 0 (no limit) or more, got %d", o.maxMessages)
+	}
+	if _, ok := resetPolicies[o.reset]; !ok {
+		return cli.Usagef("--reset %q is not a reset policy (accepted: earliest, latest, none; or librdkafka's smallest, beginning, largest, end, error)", o.reset)
+	}
+	mode, ok := commitModes[commitMode(commit)]
+	if !ok {
+		return cli.Usagef("--commit %q is not a commit mode (accepted: %s)", commit, commitModeNames())
+	}
+	o.commit = mode.name
+	known, ok := assignors[o.protocol]
+	if !ok {
+		return cli.Usagef("--protocol %q is not a group protocol (accepted: classic, consumer)", o.protocol)
+	}
+	if o.assignor != "" && !slices.Contains(known, o.assignor) {
+		return cli.Usagef("--assignor %q does not go with --protocol %s (accepted: %s)", o.assignor, o.protocol, strings.Join(known, ", "))
+	}
+	if o.protocol == "consumer" && (o.sessionTimeout > 0 || o.heartbeatInterval > 0) {
+		return cli.Usagef("--session-timeout and --heartbeat-interval belong to the classic protocol; with --protocol consumer the broker sets them (group.consumer.session.timeout.ms)")
+	}
+	if err := out.CheckFormat(o.format); err != nil {
+		return err
+	}
+	return nil
+}
+
+// configMap states, once, how each typed knob becomes a librdkafka property.
+func (o *options) configMap() kafka.ConfigMap {
+	cm := kafka.ConfigMap{
+		"group.id":               o.group,
+		"client.id":              o.name,
+		"auto.offset.reset":      resetPolicies[o.reset],
+		"group.protocol":         o.protocol,
+		"statistics.interval.ms": int(o.statsInterval / time.Millisecond),
+	}
+	for k, v := range commitModes[o.commit].settings {
+		cm[k] = v
+	}
+	if commitModes[o.commit].settings["enable.auto.commit"] == true {
+		cm["auto.commit.interval.ms"] = int(o.autoCommitEvery / time.Millisecond)
+	}
+	if o.staticID != "" {
+		cm["group.instance.id"] = o.staticID
+	}
+	switch {
+	case o.assignor != "" && o.protocol == "classic":
+		cm["partition.assignment.strategy"] = o.assignor
+	case o.assignor != "":
+		cm["group.remote.assignor"] = o.assignor
+	}
+	if o.sessionTimeout > 0 {
+		cm["session.timeout.ms"] = int(o.sessionTimeout / time.Millisecond)
+	}
+	if o.heartbeatInterval > 0 {
+		cm["heartbeat.interval.ms"] = int(o.heartbeatInterval / time.Millisecond)
+	}
+	return o.conn.ConfigMap(cm)
+}

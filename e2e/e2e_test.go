@@ -1,0 +1,192 @@
+// Package e2e runs offsetlab's commands as a user does: built binaries, run
+// as processes against an embedded stack started for each test on free
+// ports, judged by their output, their ledgers, their exit codes and what
+// the broker says.
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
+
+	"github.com/offsetlab/offsetlab/internal/ledger"
+	"github.com/offsetlab/offsetlab/internal/stack"
+	"github.com/offsetlab/offsetlab/internal/stack/stacktest"
+)
+
+// bin holds the commands built once for the whole run.
+var bin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "offsetlab-e2e-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	cmd := exec.Command("go", "build", "-o", dir+string(os.PathSeparator), "../producer", "../consumer", "../stack")
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building the commands:", err)
+		os.Exit(1)
+	}
+	bin = dir
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// result is what a finished command left behind.
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+// env is an embedded stack and the environment pointing commands at it.
+type env struct {
+	t     *testing.T
+	stack *stack.Stack
+	dir   string
+	vars  []string
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	s := stacktest.Start(t)
+	return &env{t: t, stack: s, dir: t.TempDir(), vars: append(os.Environ(), stacktest.Env(s)...)}
+}
+
+// run runs a command to completion, bounded by limit.
+func (e *env) run(limit time.Duration, name string, args ...string) result {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(e.t.Context(), limit)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, filepath.Join(bin, name), args...)
+	cmd.Env, cmd.Dir = e.vars, e.dir
+	// Past the limit: SIGTERM, so a consumer says where it was, then SIGKILL.
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	cmd.WaitDelay = 10 * time.Second
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	if ctx.Err() != nil {
+		e.t.Fatalf("%s %s did not finish within %s\nstderr:\n%s", name, strings.Join(args, " "), limit, stderr.String())
+	}
+	r := result{stdout: stdout.String(), stderr: stderr.String()}
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		r.code = exit.ExitCode()
+	} else if err != nil {
+		e.t.Fatalf("%s: %v", name, err)
+	}
+	return r
+}
+
+// must runs a command that has to succeed.
+func (e *env) must(name string, args ...string) result {
+	e.t.Helper()
+	r := e.run(time.Minute, name, args...)
+	if r.code != 0 {
+		e.t.Fatalf("%s %s: exit %d\nstdout:\n%s\nstderr:\n%s", name, strings.Join(args, " "), r.code, r.stdout, r.stderr)
+	}
+	return r
+}
+
+// start runs a command in the background; the test ends it if it has not.
+func (e *env) start(name string, args ...string) *exec.Cmd {
+	e.t.Helper()
+	cmd := exec.Command(filepath.Join(bin, name), args...)
+	cmd.Env, cmd.Dir = e.vars, e.dir
+	var stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stderr, &stderr
+	if err := cmd.Start(); err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+		}
+		if e.t.Failed() {
+			e.t.Logf("%s output:\n%s", name, stderr.String())
+		}
+	})
+	return cmd
+}
+
+// path is a file in the test's directory.
+func (e *env) path(name string) string { return filepath.Join(e.dir, name) }
+
+// waitLedger polls a ledger until cond holds, failing after limit with what
+// it waited for.
+func (e *env) waitLedger(path string, limit time.Duration, what string, cond func([]ledger.Event) bool) []ledger.Event {
+	e.t.Helper()
+	deadline := time.Now().Add(limit)
+	for {
+		events, _ := ledger.Read(path)
+		if cond(events) {
+			return events
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("waited %s for %s in %s; it has %d events", limit, what, filepath.Base(path), len(events))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// count is the number of events of a type.
+func count(events []ledger.Event, typ string) int {
+	n := 0
+	for _, ev := range events {
+		if ev.Type == typ {
+			n++
+		}
+	}
+	return n
+}
+
+// processed returns the records a ledger says were processed, by identity.
+func processed(events []ledger.Event) map[string]ledger.Record {
+	m := map[string]ledger.Record{}
+	for _, ev := range events {
+		if ev.Type == ledger.Processed {
+			m[ev.Record.ID()] = *ev.Record
+		}
+	}
+	return m
+}
+
+// committed reads a group's committed offsets from the broker through the
+// AdminClient: the source of truth, independent of any ledger.
+func (e *env) committed(group, topic string, partitions int) map[int32]int64 {
+	e.t.Helper()
+	admin, err := kafka.NewAdminClient(&kafka.ConfigMap{"bootstrap.servers": e.stack.BrokerAddr()})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer admin.Close()
+	tps := make([]kafka.TopicPartition, partitions)
+	for p := range tps {
+		tps[p] = kafka.TopicPartition{Topic: &topic, Partition: int32(p)}
+	}
+	ctx, cancel := context.WithTimeout(e.t.Context(), 10*time.Second)
+	defer cancel()
+	res, err := admin.ListConsumerGroupOffsets(ctx, []kafka.ConsumerGroupTopicPartitions{{Group: group, Partitions: tps}})
+	if err != nil {
+		e.t.Fatalf("committed offsets of %s: %v", group, err)
+	}
+	out := map[int32]int64{}
+	for _, tp := range res.ConsumerGroupsTopicPartitions[0].Partitions {
+		out[tp.Partition] = int64(tp.Offset)
+	}
+	return out
+}

@@ -1,0 +1,105 @@
+package serde
+
+import (
+	"bytes"
+	"errors"
+	"testing"
+
+	"github.com/riferrei/srclient"
+	"github.com/twmb/franz-go/pkg/sr/srfake"
+)
+
+const schema = `{"type":"record","name":"Order","fields":[{"name":"id","type":"long"},{"name":"note","type":["null","string"]}]}`
+
+func TestHeader(t *testing.T) {
+	b := AppendHeader(nil, 258)
+	if !bytes.Equal(b, []byte{0, 0, 0, 1, 2}) {
+		t.Fatalf("header for id 258 = % x, want 00 00 00 01 02", b)
+	}
+	id, payload, err := SplitHeader(append(b, 0xAA))
+	if err != nil || id != 258 || !bytes.Equal(payload, []byte{0xAA}) {
+		t.Fatalf("SplitHeader = %d, % x, %v", id, payload, err)
+	}
+	for name, bad := range map[string][]byte{
+		"empty":       nil,
+		"short":       {0, 0, 1},
+		"magic byte":  {1, 0, 0, 0, 1, 2},
+		"avro single": {0xC3, 0x01, 1, 2, 3, 4, 5, 6, 7, 8},
+	} {
+		if _, _, err := SplitHeader(bad); !errors.Is(err, ErrNotWireFormat) {
+			t.Errorf("%s: err = %v, want ErrNotWireFormat", name, err)
+		}
+	}
+}
+
+func registry(t *testing.T) *srclient.SchemaRegistryClient {
+	t.Helper()
+	reg := srfake.New()
+	t.Cleanup(reg.Close)
+	rc := srclient.NewSchemaRegistryClient(reg.URL())
+	rc.CodecCreationEnabled(true)
+	return rc
+}
+
+func TestRoundTrip(t *testing.T) {
+	rc := registry(t)
+	s, err := NewSerializer(rc, Subject("orders"), schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := s.Encode(map[string]any{"id": int64(42), "note": map[string]any{"string": "hi"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b[0] != MagicByte || int(b[1])<<24|int(b[2])<<16|int(b[3])<<8|int(b[4]) != s.ID() {
+		t.Fatalf("header % x does not carry schema id %d", b[:5], s.ID())
+	}
+	// A fresh client, as a consumer elsewhere would have.
+	d := NewDeserializer(srclient.NewSchemaRegistryClient(rc.GetSchemaRegistryURL()))
+	v, id, err := d.Decode(b)
+	if err != nil || id != s.ID() {
+		t.Fatalf("Decode: id %d, %v", id, err)
+	}
+	rec := v.(map[string]any)
+	if rec["id"] != int64(42) || rec["note"].(map[string]any)["string"] != "hi" {
+		t.Errorf("decoded %v", rec)
+	}
+	// The same schema registered again keeps its id.
+	s2, err := NewSerializer(rc, Subject("orders"), schema)
+	if err != nil || s2.ID() != s.ID() {
+		t.Errorf("re-registering: id %d (err %v), want %d", s2.ID(), err, s.ID())
+	}
+}
+
+func TestEncodeMismatch(t *testing.T) {
+	s, err := NewSerializer(registry(t), Subject("t"), schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Encode(map[string]any{"id": "not a long", "note": nil}); err == nil {
+		t.Fatal("a record that does not match its schema was encoded")
+	}
+}
+
+func TestDecodeErrors(t *testing.T) {
+	rc := registry(t)
+	s, err := NewSerializer(rc, Subject("t"), schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	good, _ := s.Encode(map[string]any{"id": int64(1), "note": nil})
+	d := NewDeserializer(rc)
+	var unknown *UnknownSchemaError
+	if _, _, err := d.Decode(AppendHeader(nil, 999)); !errors.As(err, &unknown) || unknown.ID != 999 {
+		t.Errorf("unknown schema id: err = %v, want UnknownSchemaError{999}", err)
+	}
+	if _, _, err := d.Decode([]byte("plain text")); !errors.Is(err, ErrNotWireFormat) {
+		t.Errorf("plain text: err = %v", err)
+	}
+	if _, _, err := d.Decode(good[:len(good)-1]); err == nil {
+		t.Error("truncated payload decoded")
+	}
+	if _, _, err := d.Decode(append(good, 7)); err == nil {
+		t.Error("payload with trailing bytes decoded")
+	}
+}

@@ -1,0 +1,145 @@
+// Package stack runs offsetlab's embedded local stack: franz-go's kfake
+// broker and srfake schema registry in one process, for machines without
+// Docker. The stack command serves it on the docker-compose ports; tests
+// start it in-process on free ports.
+//
+// kfake is not Apache Kafka. The differences offsetlab has measured are
+// pinned in tests and listed in the README: OffsetFetch for an unknown group
+// answers GROUP_ID_NOT_FOUND, ListConsumerGroups filtered by type returns
+// nothing, and there is no __consumer_offsets topic.
+package stack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"syscall"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/sr/srfake"
+
+	"github.com/offsetlab/offsetlab/internal/cli"
+)
+
+// Options configure the embedded stack.
+type Options struct {
+	// BrokerAddr and RegistryAddr are host:port to listen on; port 0 picks
+	// a free one.
+	BrokerAddr   string
+	RegistryAddr string
+	// Partitions is the partition count of topics created without one.
+	Partitions int
+	// DataDir, when set, persists topics, offsets and groups so that a
+	// restarted broker comes back with them. The registry is not persisted:
+	// its ids restart at 1, so keep the two together (delete the data dir).
+	DataDir string
+	// MinSessionTimeout is the group session-timeout floor. Kafka's is 6 s
+	// and librdkafka's default session.timeout.ms is 45 s; a low floor lets
+	// kill -9 scenarios use a short session timeout.
+	MinSessionTimeout time.Duration
+	// BrokerConfigs are extra broker configs, as a Kafka server.properties
+	// would give them (offsets.retention.minutes, ...).
+	BrokerConfigs map[string]string
+}
+
+// Defaults are the embedded stack's settings when a flag does not say.
+func Defaults() Options {
+	return Options{
+		BrokerAddr:        "127.0.0.1:9092",
+		RegistryAddr:      "127.0.0.1:8081",
+		Partitions:        3,
+		MinSessionTimeout: 100 * time.Millisecond,
+	}
+}
+
+// Stack is a running embedded broker and registry.
+type Stack struct {
+	cluster  *kfake.Cluster
+	registry *srfake.Registry
+	server   *http.Server
+	regAddr  string
+}
+
+// Start listens on both addresses and serves until Close. A taken port is
+// reported as such, with the flag to change it.
+func Start(opts Options) (*Stack, error) {
+	if opts.Partitions < 1 {
+		return nil, cli.Usagef("--partitions must be at least 1, got %d", opts.Partitions)
+	}
+	brokerLn, err := listen(opts.BrokerAddr, "broker", "--broker")
+	if err != nil {
+		return nil, err
+	}
+	regLn, err := listen(opts.RegistryAddr, "registry", "--registry")
+	if err != nil {
+		brokerLn.Close()
+		return nil, err
+	}
+	configs := map[string]string{
+		// As docker-compose.yml sets them for real Kafka.
+		"group.initial.rebalance.delay.ms": "0",
+	}
+	for k, v := range opts.BrokerConfigs {
+		configs[k] = v
+	}
+	kopts := []kfake.Opt{
+		kfake.NumBrokers(1),
+		kfake.ListenFn(func(string, string) (net.Listener, error) { return brokerLn, nil }),
+		kfake.DefaultNumPartitions(opts.Partitions),
+		kfake.AllowAutoTopicCreation(),
+		kfake.GroupMinSessionTimeout(opts.MinSessionTimeout),
+		kfake.BrokerConfigs(configs),
+	}
+	if opts.DataDir != "" {
+		kopts = append(kopts, kfake.DataDir(opts.DataDir))
+	}
+	cluster, err := kfake.NewCluster(kopts...)
+	if err != nil {
+		brokerLn.Close()
+		regLn.Close()
+		return nil, fmt.Errorf("unable to start the embedded broker: %w", err)
+	}
+	reg := srfake.New()
+	s := &Stack{
+		cluster:  cluster,
+		registry: reg,
+		server:   &http.Server{Handler: reg.Handler(), ReadHeaderTimeout: 10 * time.Second},
+		regAddr:  regLn.Addr().String(),
+	}
+	go func() { _ = s.server.Serve(regLn) }()
+	return s, nil
+}
+
+// listen binds addr, turning "address already in use" into advice.
+func listen(addr, what, flagName string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return nil, cli.Usagef("the %s port %s is taken: another stack or `docker compose up` is running there (stop it with `docker compose down`, or choose another with %s)", what, addr, flagName)
+	}
+	if err != nil {
+		return nil, cli.Usagef("unable to listen for the %s on %s: %v", what, addr, err)
+	}
+	return ln, nil
+}
+
+// BrokerAddr is the broker's host:port, for bootstrap.servers.
+func (s *Stack) BrokerAddr() string { return s.cluster.ListenAddrs()[0] }
+
+// RegistryURL is the registry's base URL.
+func (s *Stack) RegistryURL() string { return "http://" + s.regAddr }
+
+// Cluster is the kfake cluster, for tests and scenario verbs that drive the
+// broker directly.
+func (s *Stack) Cluster() *kfake.Cluster { return s.cluster }
+
+// Close stops the registry and the broker; with a DataDir the broker writes
+// its state there first.
+func (s *Stack) Close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = s.server.Shutdown(ctx)
+	s.cluster.Close()
+}
