@@ -25,7 +25,7 @@ test: ## vet and run every test, end to end against embedded stacks
 	$(GO) test -count=1 ./...
 
 bench: ## measure producer and consumer throughput against plain clients
-	$(GO) test -run '^$$' -bench . -benchtime 20000x -count 1 ./producer ./consumer
+	$(GO) test -run '^$$' -bench . -benchtime 100000x -count 1 ./internal/producer ./internal/consumer
 
 build: ## build the commands into bin/
 	$(GO) build -o $(BIN)/ ./stack ./producer ./consumer ./offsets

@@ -24,8 +24,8 @@ else
   grep '^ready' "$log" || { echo "the stack did not get ready within 10s"; cat "$log"; exit 1; }
 fi
 
-say "Producing 300 orders to '$topic': the schema is registered under $topic-value, each record is Avro in the Confluent wire format, stamped with a run id and a sequence number."
-"$bin/producer" --topic "$topic" --count 300 --seed 42
+say "Producing 300 orders to '$topic': the schema is registered under $topic-value, each record is Avro in the Confluent wire format, stamped with a run id and a sequence number, and keyed by customerid so that each customer stays in one partition."
+"$bin/producer" --topic "$topic" --count 300 --seed 42 --key-field customerid
 
 say "Consuming them in the new group '$group' with --reset earliest: a group with no committed offset starts where its reset policy says, here the log start. First records:"
 "$bin/consumer" --topic "$topic" --group "$group" --reset earliest --idle-exit 3s --ledger "${TMPDIR:-/tmp}/$group.jsonl" \

@@ -1,4 +1,4 @@
-package main
+package consumer
 
 import (
 	"context"
@@ -29,7 +29,7 @@ func BenchmarkConsumerVsPlain(b *testing.B) {
 	path := filepath.Join(b.TempDir(), "c.jsonl")
 	args := []string{"--bootstrap", s.BrokerAddr(), "--registry", s.RegistryURL(), "--group", "bench-offsetlab",
 		"--topic", "bench", "--reset", "earliest", "--quiet", "--ledger", path, "--max-messages", fmt.Sprint(b.N)}
-	if err := run(context.Background(), args, io.Discard, io.Discard); err != nil {
+	if err := Run(context.Background(), args, io.Discard, io.Discard); err != nil {
 		b.Fatal(err)
 	}
 	events, err := ledger.Read(path)
