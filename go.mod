@@ -5,6 +5,7 @@ go 1.26.8
 require (
 	github.com/confluentinc/confluent-kafka-go/v2 v2.15.0
 	github.com/hamba/avro/v2 v2.31.0
+	github.com/kballard/go-shellquote v0.0.0-20180428030007-95032a82bc51
 	github.com/linkedin/goavro/v2 v2.15.0
 	github.com/magiconair/properties v1.18.12
 	github.com/riferrei/srclient v0.7.4

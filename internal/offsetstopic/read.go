@@ -49,6 +49,8 @@ func Read(ctx context.Context, conn *config.Connection, opts ReadOptions, emit f
 		"enable.partition.eof": true,
 		// Show offset commits of open transactions too.
 		"isolation.level": "read_uncommitted",
+		// An inspector wants the end of the log soon, not big batches.
+		"fetch.wait.max.ms": 100,
 	})
 	c, err := kafka.NewConsumer(&cm)
 	if err != nil {

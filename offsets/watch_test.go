@@ -1,0 +1,82 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestWatchRefreshes(t *testing.T) {
+	e := newEnv(t)
+	e.CreateTopic("orders", 1)
+	e.Produce("orders", 0, 10, time.Time{})
+	e.Commit("app", map[string]map[int32]int64{"orders": {0: 4}})
+
+	text := e.must("watch", "--group", "app", "--interval", "10ms", "--count", "3")
+	if got := strings.Count(text, "group app: state Empty, 0 members, total lag 6"); got != 3 {
+		t.Fatalf("%d summaries in 3 refreshes:\n%s", got, text)
+	}
+	if strings.Contains(text, "\x1b[") {
+		t.Fatalf("redrew in place on a non-terminal:\n%q", text)
+	}
+
+	lines := strings.Split(strings.TrimSpace(e.must("watch", "--group", "app", "--interval", "10ms", "--count", "2", "--format", "json")), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("want 2 JSON lines, got:\n%s", strings.Join(lines, "\n"))
+	}
+	for _, l := range lines {
+		var d describeJSON
+		if err := json.Unmarshal([]byte(l), &d); err != nil || d.Groups[0].TotalLag != 6 {
+			t.Fatalf("line %q: %v %+v", l, err, d)
+		}
+	}
+}
+
+func TestWatchStopsWhenCancelled(t *testing.T) {
+	e := newEnv(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	var stdout, stderr lockedBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"watch", "--group", "app", "--interval", "20ms", "--bootstrap", e.s.BrokerAddr()}, &stdout, &stderr)
+	}()
+	// Cancel once it has drawn at least once.
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(stdout.String(), "group app") {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited 10s for a first refresh")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("watch stopped by its context: %v, want nil", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("waited 10s for watch to stop after cancel")
+	}
+}
+
+// lockedBuffer is a buffer a command writes to while the test reads it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
