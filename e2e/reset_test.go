@@ -103,7 +103,7 @@ func TestNoneRefusesToGuess(t *testing.T) {
 	if r.code != 3 {
 		t.Fatalf("exit %d, want 3 (reset error)\n%s", r.code, r.stderr)
 	}
-	if !strings.Contains(r.stderr, "has no committed offset and --reset is none") {
+	if !strings.Contains(r.stderr, "has no valid committed offset and --reset is none") {
 		t.Errorf("stderr does not explain the reset error:\n%s", r.stderr)
 	}
 	events, _ := ledger.Read(e.path("c.jsonl"))

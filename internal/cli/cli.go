@@ -60,7 +60,11 @@ type ResetError struct {
 }
 
 func (e *ResetError) Error() string {
-	return fmt.Sprintf("%s[%d] has no committed offset and --reset is none: nothing consumed (%v)", e.Topic, e.Partition, e.Err)
+	where := "a partition"
+	if e.Topic != "" {
+		where = fmt.Sprintf("%s[%d]", e.Topic, e.Partition)
+	}
+	return fmt.Sprintf("%s has no valid committed offset and --reset is none: consumption stopped (%v)", where, e.Err)
 }
 
 func (e *ResetError) Unwrap() error { return e.Err }

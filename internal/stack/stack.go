@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"syscall"
 	"time"
 
@@ -57,6 +58,8 @@ func Defaults() Options {
 
 // Stack is a running embedded broker and registry.
 type Stack struct {
+	opts     Options
+	kopts    []kfake.Opt
 	cluster  *kfake.Cluster
 	registry *srfake.Registry
 	server   *http.Server
@@ -85,6 +88,7 @@ func Start(opts Options) (*Stack, error) {
 	for k, v := range opts.BrokerConfigs {
 		configs[k] = v
 	}
+	s := &Stack{opts: opts}
 	kopts := []kfake.Opt{
 		kfake.NumBrokers(1),
 		kfake.ListenFn(func(string, string) (net.Listener, error) { return brokerLn, nil }),
@@ -103,14 +107,42 @@ func Start(opts Options) (*Stack, error) {
 		return nil, fmt.Errorf("unable to start the embedded broker: %w", err)
 	}
 	reg := srfake.New()
-	s := &Stack{
-		cluster:  cluster,
-		registry: reg,
-		server:   &http.Server{Handler: reg.Handler(), ReadHeaderTimeout: 10 * time.Second},
-		regAddr:  regLn.Addr().String(),
-	}
+	s.kopts = kopts
+	s.cluster = cluster
+	s.registry = reg
+	s.server = &http.Server{Handler: reg.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	s.regAddr = regLn.Addr().String()
 	go func() { _ = s.server.Serve(regLn) }()
 	return s, nil
+}
+
+// RestartBroker stops the broker and starts it again on the same address
+// from its data directory, as a Kafka broker restart would: topics, records,
+// committed offsets and groups come back; connections and sessions do not.
+// The registry keeps running.
+func (s *Stack) RestartBroker() error {
+	if s.opts.DataDir == "" {
+		return errors.New("the broker has no data directory to restart from (start the stack with --data-dir)")
+	}
+	addr := s.BrokerAddr()
+	s.cluster.Close()
+	var ln net.Listener
+	var err error
+	for range 50 { // the old listener's port may take a moment to free
+		if ln, err = net.Listen("tcp", addr); err == nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err != nil {
+		return fmt.Errorf("unable to listen on %s again: %w", addr, err)
+	}
+	opts := append(slices.Clone(s.kopts), kfake.ListenFn(func(string, string) (net.Listener, error) { return ln, nil }))
+	if s.cluster, err = kfake.NewCluster(opts...); err != nil {
+		ln.Close()
+		return fmt.Errorf("unable to restart the embedded broker: %w", err)
+	}
+	return nil
 }
 
 // listen binds addr, turning "address already in use" into advice.

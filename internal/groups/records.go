@@ -1,0 +1,39 @@
+package groups
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
+)
+
+// DeleteRecords moves each partition's log start up to the given offset, as
+// retention would, and returns the new log starts. A group whose committed
+// offset falls below a new log start has an out-of-range offset: its reset
+// policy applies again.
+func (a *Admin) DeleteRecords(ctx context.Context, before map[TP]int64) (map[TP]int64, error) {
+	parts := make([]kafka.TopicPartition, 0, len(before))
+	for tp, off := range before {
+		topic := tp.Topic
+		parts = append(parts, kafka.TopicPartition{Topic: &topic, Partition: tp.Partition, Offset: kafka.Offset(off)})
+	}
+	var res kafka.DeleteRecordsResults
+	err := a.call(ctx, "the records to be deleted", func(ctx context.Context, timeout time.Duration) error {
+		var err error
+		res, err = a.ac.DeleteRecords(ctx, parts, kafka.SetAdminRequestTimeout(timeout))
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	starts := make(map[TP]int64, len(res.DeleteRecordsResults))
+	for _, r := range res.DeleteRecordsResults {
+		tp := TP{*r.TopicPartition.Topic, r.TopicPartition.Partition}
+		if r.TopicPartition.Error != nil {
+			return nil, fmt.Errorf("unable to delete the records of %s below %d: %w", tp, before[tp], r.TopicPartition.Error)
+		}
+		starts[tp] = int64(r.DeletedRecords.LowWatermark)
+	}
+	return starts, nil
+}

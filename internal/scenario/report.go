@@ -1,0 +1,166 @@
+package scenario
+
+import (
+	"encoding/xml"
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/offsetlab/offsetlab/internal/out"
+)
+
+// Row is one partition of a scenario's table.
+type Row struct {
+	Partition string `json:"partition"`
+	// Committed is the broker's committed offset the resume was checked
+	// against; nil when nothing was committed.
+	Committed *int64 `json:"committed"`
+	ResumedAt *int64 `json:"resumed_at"`
+	Expected  *int64 `json:"expected"`
+	Replayed  int64  `json:"replayed"`
+	Lost      int64  `json:"lost"`
+	Verdict   string `json:"verdict"`
+}
+
+func (r *run) row(name string) *Row {
+	row, ok := r.rows[name]
+	if !ok {
+		row = &Row{Partition: name, Verdict: "ok"}
+		r.rows[name] = row
+	}
+	return row
+}
+
+// table fills replays and losses in and returns the rows by partition.
+func (r *run) table() []Row {
+	if tally, err := r.tally(); err == nil {
+		for tp, c := range tally {
+			row := r.row(tp.String())
+			row.Replayed, row.Lost = c.Replayed, c.Lost
+		}
+	}
+	names := make([]string, 0, len(r.rows))
+	for n := range r.rows {
+		names = append(names, n)
+	}
+	sortPartitionNames(names)
+	rows := make([]Row, len(names))
+	for i, n := range names {
+		rows[i] = *r.rows[n]
+	}
+	return rows
+}
+
+// sortPartitionNames orders "topic[p]" names by topic, then partition number.
+func sortPartitionNames(names []string) {
+	split := func(s string) (string, int) {
+		i := strings.LastIndexByte(s, '[')
+		if i < 0 {
+			return s, -1
+		}
+		n, _ := strconv.Atoi(strings.TrimSuffix(s[i+1:], "]"))
+		return s[:i], n
+	}
+	sort.Slice(names, func(i, j int) bool {
+		ti, pi := split(names[i])
+		tj, pj := split(names[j])
+		if ti != tj {
+			return ti < tj
+		}
+		return pi < pj
+	})
+}
+
+// PrintTable writes a scenario's verdict and table.
+func PrintTable(w io.Writer, res *Result) error {
+	switch {
+	case res.Skipped != "":
+		fmt.Fprintf(w, "--- SKIP %s: %s\n", res.Name, res.Skipped)
+		return nil
+	case res.Passed:
+		fmt.Fprintf(w, "--- PASS %s (%s)\n", res.Name, res.Duration.Round(time.Millisecond))
+	default:
+		fmt.Fprintf(w, "--- FAIL %s (%s): %s\n", res.Name, res.Duration.Round(time.Millisecond), res.Error)
+		if res.Dir != "" {
+			fmt.Fprintf(w, "    ledgers and snapshots kept in %s\n", res.Dir)
+		}
+	}
+	if len(res.Rows) == 0 {
+		return nil
+	}
+	t := out.NewTable(w, "partition", "committed", "resumed-at", "expected", "replayed", "lost", "verdict")
+	for _, row := range res.Rows {
+		t.Row(row.Partition, offset(row.Committed), offset(row.ResumedAt), offset(row.Expected), row.Replayed, row.Lost, row.Verdict)
+	}
+	return t.Flush()
+}
+
+func offset(p *int64) string {
+	if p == nil {
+		return out.None
+	}
+	return strconv.FormatInt(*p, 10)
+}
+
+// JUnit writes results as JUnit XML, one testcase per scenario, for CI.
+func JUnit(w io.Writer, results []*Result) error {
+	type failure struct {
+		Message string `xml:"message,attr"`
+		Type    string `xml:"type,attr"`
+		Text    string `xml:",chardata"`
+	}
+	type skipped struct {
+		Message string `xml:"message,attr"`
+	}
+	type testcase struct {
+		Name      string   `xml:"name,attr"`
+		Classname string   `xml:"classname,attr"`
+		Time      string   `xml:"time,attr"`
+		Failure   *failure `xml:"failure,omitempty"`
+		Skipped   *skipped `xml:"skipped,omitempty"`
+		SystemOut string   `xml:"system-out,omitempty"`
+	}
+	type testsuite struct {
+		XMLName  xml.Name   `xml:"testsuite"`
+		Name     string     `xml:"name,attr"`
+		Tests    int        `xml:"tests,attr"`
+		Failures int        `xml:"failures,attr"`
+		Errors   int        `xml:"errors,attr"`
+		Skipped  int        `xml:"skipped,attr"`
+		Time     string     `xml:"time,attr"`
+		Cases    []testcase `xml:"testcase"`
+	}
+	suite := testsuite{Name: "offsetlab.scenarios", Tests: len(results)}
+	var total time.Duration
+	for _, res := range results {
+		total += res.Duration
+		tc := testcase{Name: res.Name, Classname: "offsetlab.scenarios", Time: seconds(res.Duration), SystemOut: res.Claim}
+		switch {
+		case res.Skipped != "":
+			suite.Skipped++
+			tc.Skipped = &skipped{Message: res.Skipped}
+		case !res.Passed:
+			suite.Failures++
+			var b strings.Builder
+			_ = PrintTable(&b, res)
+			tc.Failure = &failure{Message: res.Error, Type: "verification", Text: b.String()}
+		}
+		suite.Cases = append(suite.Cases, tc)
+	}
+	suite.Time = seconds(total)
+	if _, err := io.WriteString(w, xml.Header); err != nil {
+		return err
+	}
+	enc := xml.NewEncoder(w)
+	enc.Indent("", "  ")
+	if err := enc.Encode(suite); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, "\n")
+	return err
+}
+
+func seconds(d time.Duration) string { return strconv.FormatFloat(d.Seconds(), 'f', 3, 64) }

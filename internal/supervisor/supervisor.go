@@ -1,0 +1,234 @@
+// Package supervisor runs offsetlab's producers and consumers as separate
+// OS processes for the scenario runner, in the manner of etcd's robustness
+// tests: it owns every exec.Cmd it starts, signals by PID (never by name
+// pattern), bounds every wait by a context, and prefixes each child's
+// output with its name ("[c1] ...").
+//
+// Children are this same executable, re-run with OFFSETLAB_EXEC naming the
+// command to be (see Dispatch), so a scenario needs no separately built
+// binaries and `go test` can supervise its own test binary.
+package supervisor
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// ExecEnv is the environment variable that makes a process run one of
+// offsetlab's commands instead of its own main.
+const ExecEnv = "OFFSETLAB_EXEC"
+
+// Command is a command's entry point, as internal/producer and
+// internal/consumer export it.
+type Command func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+
+// Dispatch runs the command OFFSETLAB_EXEC names, if any, and reports
+// whether it did. Mains and TestMains call it first and exit when it is
+// true; run is cli.Main's shape.
+func Dispatch(commands map[string]Command, run func(name string, cmd Command)) bool {
+	name := os.Getenv(ExecEnv)
+	if name == "" {
+		return false
+	}
+	cmd, ok := commands[name]
+	if !ok {
+		fmt.Fprintf(os.Stderr, "%s=%q names no command\n", ExecEnv, name)
+		os.Exit(2)
+	}
+	os.Unsetenv(ExecEnv)
+	run(name, cmd)
+	return true
+}
+
+// Proc is one run of a named process.
+type Proc struct {
+	Name string
+	// Run counts the runs of this name, from 1: a restart is run 2.
+	Run int
+	cmd *exec.Cmd
+
+	done     chan struct{}
+	exitCode int
+	signaled string
+	started  time.Time
+	exited   time.Time
+}
+
+// Done is closed when the process has exited and its output is flushed.
+func (p *Proc) Done() <-chan struct{} { return p.done }
+
+// ExitCode is the process's exit code once Done; -1 when a signal ended it.
+func (p *Proc) ExitCode() int { return p.exitCode }
+
+// Signaled names the signal that ended the process, if one did.
+func (p *Proc) Signaled() string { return p.signaled }
+
+// Pid is the process id.
+func (p *Proc) Pid() int { return p.cmd.Process.Pid }
+
+// Started and Exited are when the process started and ended.
+func (p *Proc) Started() time.Time { return p.started }
+
+// Exited is when the process ended; zero while it runs.
+func (p *Proc) Exited() time.Time { return p.exited }
+
+// Running reports whether the process has not exited yet.
+func (p *Proc) Running() bool {
+	select {
+	case <-p.done:
+		return false
+	default:
+		return true
+	}
+}
+
+// Supervisor starts and tracks processes. It is safe for concurrent use.
+type Supervisor struct {
+	self string   // this executable
+	env  []string // children's environment
+	dir  string   // children's working directory
+	out  io.Writer
+
+	mu    sync.Mutex
+	outMu sync.Mutex
+	procs map[string]*Proc // the latest run of each name
+	runs  map[string]int
+}
+
+// New returns a supervisor whose children run in dir with env added to
+// this process's environment, writing their prefixed output to out.
+func New(dir string, env []string, out io.Writer) (*Supervisor, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("unable to find this executable to re-run it: %w", err)
+	}
+	return &Supervisor{self: self, env: append(os.Environ(), env...), dir: dir, out: out,
+		procs: map[string]*Proc{}, runs: map[string]int{}}, nil
+}
+
+// Start runs command (a name Dispatch knows) as process name. A name that
+// is still running is refused: stop or kill it first.
+func (s *Supervisor) Start(name, command string, args []string) (*Proc, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p, ok := s.procs[name]; ok && p.Running() {
+		return nil, fmt.Errorf("%s is already running (pid %d): stop or kill it first", name, p.Pid())
+	}
+	s.runs[name]++
+	p := &Proc{Name: name, Run: s.runs[name], done: make(chan struct{})}
+	p.cmd = exec.Command(s.self, args...)
+	p.cmd.Env = append(append([]string{}, s.env...), ExecEnv+"="+command)
+	p.cmd.Dir = s.dir
+	stdout, err := p.cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	p.cmd.Stderr = p.cmd.Stdout
+	if err := p.cmd.Start(); err != nil {
+		return nil, fmt.Errorf("unable to start %s: %w", name, err)
+	}
+	p.started = time.Now()
+	s.procs[name] = p
+	go s.watch(p, stdout)
+	return p, nil
+}
+
+// watch copies the child's output line by line with its prefix, then
+// records how it ended.
+func (s *Supervisor) watch(p *Proc, r io.Reader) {
+	prefix := fmt.Sprintf("[%s] ", p.Name)
+	if p.Run > 1 {
+		prefix = fmt.Sprintf("[%s#%d] ", p.Name, p.Run)
+	}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	for sc.Scan() {
+		s.outMu.Lock()
+		fmt.Fprintf(s.out, "%s%s\n", prefix, sc.Text())
+		s.outMu.Unlock()
+	}
+	err := p.cmd.Wait()
+	p.exited = time.Now()
+	p.exitCode = p.cmd.ProcessState.ExitCode()
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		if ws, ok := exit.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			p.signaled = ws.Signal().String()
+		}
+	}
+	close(p.done)
+}
+
+// Get returns the latest run of name.
+func (s *Supervisor) Get(name string) (*Proc, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, ok := s.procs[name]
+	if !ok {
+		return nil, fmt.Errorf("no process named %s was started", name)
+	}
+	return p, nil
+}
+
+// Kill sends SIGKILL to name's PID and waits, bounded by ctx, for it to be
+// gone. The process gets no chance to commit or leave its group.
+func (s *Supervisor) Kill(ctx context.Context, name string) (*Proc, error) {
+	return s.signal(ctx, name, syscall.SIGKILL)
+}
+
+// Stop sends SIGTERM to name's PID and waits, bounded by ctx, for it to
+// close cleanly.
+func (s *Supervisor) Stop(ctx context.Context, name string) (*Proc, error) {
+	return s.signal(ctx, name, syscall.SIGTERM)
+}
+
+func (s *Supervisor) signal(ctx context.Context, name string, sig syscall.Signal) (*Proc, error) {
+	p, err := s.Get(name)
+	if err != nil {
+		return nil, err
+	}
+	if !p.Running() {
+		return p, fmt.Errorf("%s already exited (code %d)", name, p.ExitCode())
+	}
+	if err := p.cmd.Process.Signal(sig); err != nil {
+		return p, fmt.Errorf("unable to signal %s (pid %d): %w", name, p.Pid(), err)
+	}
+	return p, s.Wait(ctx, p)
+}
+
+// Wait waits for p to exit, bounded by ctx.
+func (s *Supervisor) Wait(ctx context.Context, p *Proc) error {
+	select {
+	case <-p.done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("%s (pid %d) had not exited: %w", p.Name, p.Pid(), context.Cause(ctx))
+	}
+}
+
+// Close kills every process still running and waits for each, up to five
+// seconds in all.
+func (s *Supervisor) Close() {
+	s.mu.Lock()
+	procs := make([]*Proc, 0, len(s.procs))
+	for _, p := range s.procs {
+		procs = append(procs, p)
+	}
+	s.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for _, p := range procs {
+		if p.Running() {
+			_ = p.cmd.Process.Kill()
+			_ = s.Wait(ctx, p)
+		}
+	}
+}

@@ -1,0 +1,96 @@
+package verify
+
+import (
+	"fmt"
+
+	"github.com/offsetlab/offsetlab/internal/ledger"
+)
+
+// CommitsNotAhead proves the at-least-once promise of a consumer's commits:
+// no successful commit in the incarnation's ledger claimed a record that had
+// not been processed. A committed offset is the next offset to read, so on
+// each partition a commit may say at most (highest offset processed so
+// far)+1, judged at the moment of the commit event in ledger order (the
+// consumer writes processed before the store or commit that covers it).
+// A commit may also repeat where the current assignment began reading (the
+// first offset consumed after the partition was assigned): that claims
+// nothing new.
+//
+// Failed commits, and partitions a commit reports with an error, claimed
+// nothing and are skipped. The caller decides when the check applies:
+// librdkafka's default auto-commit and commit-before-process are expected
+// to fail it. It returns a *CommitAheadError for the first commit ahead.
+func CommitsNotAhead(inc Incarnation) error {
+	type progress struct {
+		processed int64 // highest offset processed; -1 for none
+		start     int64 // first offset consumed in the current assignment; -1 for none yet
+	}
+	parts := map[TP]*progress{}
+	get := func(tp TP) *progress {
+		p, ok := parts[tp]
+		if !ok {
+			p = &progress{processed: -1, start: -1}
+			parts[tp] = p
+		}
+		return p
+	}
+	for _, e := range inc.Events {
+		switch e.Type {
+		case ledger.Assigned:
+			for _, o := range e.Partitions {
+				get(offsetTP(o)).start = -1
+			}
+		case ledger.Consumed:
+			if e.Record != nil {
+				if p := get(recordTP(e.Record)); p.start < 0 {
+					p.start = e.Record.Offset
+				}
+			}
+		case ledger.Processed:
+			if e.Record != nil {
+				p := get(recordTP(e.Record))
+				p.processed = max(p.processed, e.Record.Offset)
+			}
+		case ledger.Committed:
+			if e.Error != "" {
+				continue
+			}
+			for _, o := range e.Partitions {
+				if o.Error != "" || o.Offset < 0 {
+					continue
+				}
+				p := get(offsetTP(o))
+				if allowed := max(p.processed+1, p.start); o.Offset > allowed {
+					return &CommitAheadError{TP: offsetTP(o), Source: e.Source, Committed: o.Offset,
+						ProcessedUpTo: p.processed, Allowed: allowed}
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// CommitAheadError says that a commit claimed records that had not been
+// processed: a consumer killed after it would skip them on restart.
+type CommitAheadError struct {
+	TP            TP
+	Source        string // who committed: auto, sync, async, close, revoke, ...
+	Committed     int64  // the committed offset (the next offset to read)
+	ProcessedUpTo int64  // the highest offset processed before the commit; -1 for none
+	Allowed       int64  // the highest offset the commit could have said
+}
+
+func (e *CommitAheadError) Error() string {
+	if e.ProcessedUpTo < 0 {
+		return fmt.Sprintf("%s: committed %d (%s) before any record on it was processed; at most %d may be committed",
+			e.TP, e.Committed, e.Source, e.Allowed)
+	}
+	return fmt.Sprintf("%s: committed %d (%s), but processing had reached only %d; at most %d may be committed",
+		e.TP, e.Committed, e.Source, e.ProcessedUpTo, e.Allowed)
+}
+
+// Partition is the partition that failed the check.
+func (e *CommitAheadError) Partition() TP { return e.TP }
+
+// ExitCode is 1: a verification failed.
+func (e *CommitAheadError) ExitCode() int { return failed }

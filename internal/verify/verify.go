@@ -1,0 +1,125 @@
+// Package verify holds the checks a scenario makes once its consumers have
+// run: where each restart resumed, what was replayed and what was lost,
+// whether a commit ever ran ahead of processing, and who owns each
+// partition after a rebalance.
+//
+// The checks read ledgers (package ledger) and, for commits, figures the
+// caller read from the broker: the broker is the source of truth for what
+// was committed, never a killed process's own ledger. Each check that fails
+// returns a typed error naming the partition, the expected and the seen
+// value in one line; every such error has ExitCode 1 (verification failed)
+// and a Partition method, so a runner can mark the failing row of its table.
+package verify
+
+import (
+	"cmp"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/offsetlab/offsetlab/internal/cli"
+	"github.com/offsetlab/offsetlab/internal/ledger"
+)
+
+// TP is a topic partition.
+type TP struct {
+	Topic     string
+	Partition int32
+}
+
+// String names a partition as offsetlab prints it: orders[1].
+func (tp TP) String() string { return fmt.Sprintf("%s[%d]", tp.Topic, tp.Partition) }
+
+func compareTP(a, b TP) int {
+	return cmp.Or(strings.Compare(a.Topic, b.Topic), cmp.Compare(a.Partition, b.Partition))
+}
+
+func recordTP(r *ledger.Record) TP { return TP{r.Topic, r.Partition} }
+
+func offsetTP(o ledger.Offset) TP { return TP{o.Topic, o.Partition} }
+
+// sortedKeys returns a map's partitions by topic, then partition number.
+func sortedKeys[V any](m map[TP]V) []TP {
+	tps := make([]TP, 0, len(m))
+	for tp := range m {
+		tps = append(tps, tp)
+	}
+	slices.SortFunc(tps, compareTP)
+	return tps
+}
+
+// Offsets holds an offset per partition. For committed offsets read from
+// the broker, a partition that is absent had nothing committed.
+type Offsets map[TP]int64
+
+// Incarnation is one run of one consumer process: the events of one ledger
+// file, in the order they were written. A process killed with SIGKILL
+// leaves a ledger that simply ends, with no stopped event.
+type Incarnation struct {
+	Name   string
+	Events []ledger.Event
+}
+
+// Read reads an incarnation from a ledger file, named after the file
+// without its .jsonl extension. A torn last line (the process was killed
+// while writing it) is dropped, as ledger.Read does.
+func Read(path string) (Incarnation, error) {
+	events, err := ledger.Read(path)
+	inc := Incarnation{Name: strings.TrimSuffix(filepath.Base(path), ".jsonl"), Events: events}
+	if err != nil {
+		return inc, fmt.Errorf("unable to read ledger %s: %w", path, err)
+	}
+	return inc, nil
+}
+
+// FirstConsumed returns, per partition, the first offset the incarnation
+// was handed by Poll: where it resumed reading. Partitions it consumed
+// nothing from are absent.
+func FirstConsumed(inc Incarnation) map[TP]int64 {
+	first := map[TP]int64{}
+	for _, e := range inc.Events {
+		if e.Type != ledger.Consumed || e.Record == nil {
+			continue
+		}
+		if tp := recordTP(e.Record); !has(first, tp) {
+			first[tp] = e.Record.Offset
+		}
+	}
+	return first
+}
+
+// ProcessedFrom returns, for each partition in from, how many distinct
+// records the incarnation processed at offsets >= from[tp]. With from the
+// committed offsets the broker held when the incarnation was killed, it is
+// what a restart must process again: the replay at-least-once allows.
+// Partitions absent from from are not counted.
+func ProcessedFrom(inc Incarnation, from Offsets) map[TP]int64 {
+	counts := make(map[TP]int64, len(from))
+	seen := map[TP]map[int64]bool{}
+	for tp := range from {
+		counts[tp] = 0
+		seen[tp] = map[int64]bool{}
+	}
+	for _, e := range inc.Events {
+		if e.Type != ledger.Processed || e.Record == nil {
+			continue
+		}
+		tp := recordTP(e.Record)
+		start, ok := from[tp]
+		if !ok || e.Record.Offset < start || seen[tp][e.Record.Offset] {
+			continue
+		}
+		seen[tp][e.Record.Offset] = true
+		counts[tp]++
+	}
+	return counts
+}
+
+func has[V any](m map[TP]V, tp TP) bool {
+	_, ok := m[tp]
+	return ok
+}
+
+// failed is the exit code of every verification error.
+const failed = cli.ExitFailed

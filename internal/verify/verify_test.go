@@ -1,0 +1,616 @@
+package verify
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/offsetlab/offsetlab/internal/cli"
+	"github.com/offsetlab/offsetlab/internal/ledger"
+)
+
+// Synthetic ledgers: one producer run "r1" whose sequence numbers are
+// partition*1000 + offset, so the same record has the same identity in the
+// producer's and every consumer's ledger.
+
+func rec(p int32, off int64) *ledger.Record {
+	return &ledger.Record{Topic: "orders", Partition: p, Offset: off, Run: "r1", Seq: int64(p)*1000 + off}
+}
+
+func acked(p int32, offs ...int64) []ledger.Event {
+	var es []ledger.Event
+	for _, o := range offs {
+		es = append(es, ledger.Event{Type: ledger.Acked, Record: rec(p, o)})
+	}
+	return es
+}
+
+// consume is a record consumed then processed.
+func consume(p int32, offs ...int64) []ledger.Event {
+	var es []ledger.Event
+	for _, o := range offs {
+		es = append(es, ledger.Event{Type: ledger.Consumed, Record: rec(p, o)},
+			ledger.Event{Type: ledger.Processed, Record: rec(p, o)})
+	}
+	return es
+}
+
+// inflight is a record consumed but not (yet) processed.
+func inflight(p int32, off int64) ledger.Event {
+	return ledger.Event{Type: ledger.Consumed, Record: rec(p, off)}
+}
+
+func parts(ps ...int32) []ledger.Offset {
+	var os []ledger.Offset
+	for _, p := range ps {
+		os = append(os, ledger.Offset{Topic: "orders", Partition: p, Offset: -1001})
+	}
+	return os
+}
+
+func assigned(ps ...int32) ledger.Event {
+	return ledger.Event{Type: ledger.Assigned, Partitions: parts(ps...)}
+}
+
+func revoked(lost bool, ps ...int32) ledger.Event {
+	return ledger.Event{Type: ledger.Revoked, Lost: lost, Partitions: parts(ps...)}
+}
+
+func commit(source string, p int32, off int64) ledger.Event {
+	return ledger.Event{Type: ledger.Committed, Source: source,
+		Partitions: []ledger.Offset{{Topic: "orders", Partition: p, Offset: off}}}
+}
+
+func inc(name string, groups ...any) Incarnation {
+	in := Incarnation{Name: name}
+	for _, g := range groups {
+		switch g := g.(type) {
+		case ledger.Event:
+			in.Events = append(in.Events, g)
+		case []ledger.Event:
+			in.Events = append(in.Events, g...)
+		default:
+			panic("inc: not an event")
+		}
+	}
+	return in
+}
+
+func tp(p int32) TP { return TP{"orders", p} }
+
+func seq(from, to int64) []int64 {
+	var s []int64
+	for o := from; o <= to; o++ {
+		s = append(s, o)
+	}
+	return s
+}
+
+// assertFailed checks that err is a verification failure of type E (exit
+// code 1, on the partition want) with a one-line message containing each of
+// the fragments.
+func assertFailed[E error](t *testing.T, err error, want TP, fragments ...string) E {
+	t.Helper()
+	var target E
+	if !errors.As(err, &target) {
+		t.Fatalf("error %v (%T) is not a %T", err, err, target)
+	}
+	if code := cli.Code(err); code != cli.ExitFailed {
+		t.Errorf("exit code %d, want %d", code, cli.ExitFailed)
+	}
+	var p interface{ Partition() TP }
+	if !errors.As(err, &p) || p.Partition() != want {
+		t.Errorf("error names partition %v, want %v", p, want)
+	}
+	msg := err.Error()
+	if strings.Contains(msg, "\n") {
+		t.Errorf("message is not one line: %q", msg)
+	}
+	for _, f := range fragments {
+		if !strings.Contains(msg, f) {
+			t.Errorf("message %q does not say %q", msg, f)
+		}
+	}
+	return target
+}
+
+func TestTPString(t *testing.T) {
+	if got := (TP{"orders", 1}).String(); got != "orders[1]" {
+		t.Errorf("got %q", got)
+	}
+}
+
+// A consumer killed with SIGKILL mid-write leaves a torn last line: Read
+// keeps everything before it, and the torn record counts as not processed.
+func TestReadTornLedger(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c1.2.jsonl")
+	w, err := ledger.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range append([]ledger.Event{assigned(0)}, consume(0, 5, 6)...) {
+		if err := w.Write(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// consumed 7 completely, then killed while writing processed 7
+	if _, err := f.WriteString(`{"ts":"2026-01-01T00:00:00Z","type":"consumed","record":{"topic":"orders","partition":0,"offset":7,"run":"r1","seq":7}}` + "\n" +
+		`{"ts":"2026-01-01T00:00:00Z","type":"processed","record":{"topic":"ord`); err != nil {
+		t.Fatal(err)
+	}
+	_ = f.Close()
+
+	in, err := Read(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.Name != "c1.2" || len(in.Events) != 6 {
+		t.Fatalf("read %q with %d events, want c1.2 with 6", in.Name, len(in.Events))
+	}
+	c := Tally(acked(0, 5, 6, 7), []Incarnation{in})[tp(0)]
+	if c.Processed != 2 || c.Lost != 1 || c.LostSample[0].Offset != 7 {
+		t.Errorf("torn processed event: %+v, want 2 processed and offset 7 lost", c)
+	}
+	if _, err := Read(filepath.Join(t.TempDir(), "missing.jsonl")); err == nil {
+		t.Error("a missing ledger was read")
+	}
+}
+
+func TestFirstConsumed(t *testing.T) {
+	in := inc("c1", assigned(0, 1), consume(1, 60, 61), inflight(0, 57), consume(1, 40))
+	want := map[TP]int64{tp(0): 57, tp(1): 60}
+	if got := FirstConsumed(in); !reflect.DeepEqual(got, want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+}
+
+func TestResume(t *testing.T) {
+	c := func(v int64) *int64 { return &v }
+	for _, tc := range []struct {
+		name                string
+		inc                 Incarnation
+		committed, fallback Offsets
+		rows                []ResumeRow
+		err                 string // the message of the first failure; "" for none
+	}{
+		{
+			name:      "resumes at the committed offsets",
+			inc:       inc("c1", assigned(0, 1), consume(0, 60, 61), consume(1, 12)),
+			committed: Offsets{tp(0): 60, tp(1): 12},
+			rows:      []ResumeRow{{tp(0), c(60), 60, 60}, {tp(1), c(12), 12, 12}},
+		},
+		{
+			name:      "resumed below the committed offset",
+			inc:       inc("c1", assigned(0, 1), consume(1, 57, 58), consume(0, 3)),
+			committed: Offsets{tp(0): 3, tp(1): 60},
+			rows:      []ResumeRow{{tp(0), c(3), 3, 3}, {tp(1), c(60), 60, 57}},
+			err:       "orders[1]: resumed at 57, but the broker's committed offset was 60",
+		},
+		{
+			name:      "committed+1 is wrong: the committed offset is the next to read",
+			inc:       inc("c1", consume(0, 61)),
+			committed: Offsets{tp(0): 60},
+			rows:      []ResumeRow{{tp(0), c(60), 60, 61}},
+			err:       "orders[0]: resumed at 61, but the broker's committed offset was 60",
+		},
+		{
+			name:     "nothing committed: the reset policy's offset",
+			inc:      inc("c1", consume(0, 0, 1), consume(1, 25)),
+			fallback: Offsets{tp(0): 0, tp(1): 25},
+			rows:     []ResumeRow{{tp(0), nil, 0, 0}, {tp(1), nil, 25, 25}},
+		},
+		{
+			name:     "nothing committed, resumed elsewhere than the policy says",
+			inc:      inc("c1", consume(0, 10)),
+			fallback: Offsets{tp(0): 0},
+			rows:     []ResumeRow{{tp(0), nil, 0, 10}},
+			err:      "orders[0]: resumed at 10, but nothing was committed and the reset policy gives 0",
+		},
+		{
+			name:      "a committed offset wins over the policy",
+			inc:       inc("c1", consume(0, 40)),
+			committed: Offsets{tp(0): 40},
+			fallback:  Offsets{tp(0): 100},
+			rows:      []ResumeRow{{tp(0), c(40), 40, 40}},
+		},
+		{
+			name:      "the policy applied although an offset was committed",
+			inc:       inc("c1", consume(0, 100)),
+			committed: Offsets{tp(0): 40},
+			fallback:  Offsets{tp(0): 100},
+			rows:      []ResumeRow{{tp(0), c(40), 40, 100}},
+			err:       "orders[0]: resumed at 100, but the broker's committed offset was 40",
+		},
+		{
+			name:      "neither committed nor a fallback",
+			inc:       inc("c1", consume(0, 5), consume(1, 0)),
+			committed: Offsets{tp(0): 5},
+			rows:      []ResumeRow{{tp(0), c(5), 5, 5}},
+			err:       "orders[1]: resumed at 0, but the broker had no committed offset for it and no reset-policy offset was given",
+		},
+		{
+			name:      "killed before processing its first record: consumed is what counts",
+			inc:       inc("c1", assigned(0), inflight(0, 60)),
+			committed: Offsets{tp(0): 60},
+			rows:      []ResumeRow{{tp(0), c(60), 60, 60}},
+		},
+		{
+			name:      "consumed nothing",
+			inc:       inc("c1", assigned(0)),
+			committed: Offsets{tp(0): 60},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rows, err := Resume(tc.inc, tc.committed, tc.fallback)
+			if !reflect.DeepEqual(rows, tc.rows) {
+				t.Errorf("rows %+v, want %+v", rows, tc.rows)
+			}
+			for _, r := range rows {
+				if r.OK() != (r.FirstSeen == r.Expected) {
+					t.Errorf("%v: OK() is %v", r.TP, r.OK())
+				}
+			}
+			switch {
+			case tc.err == "" && err != nil:
+				t.Fatalf("unexpected failure: %v", err)
+			case tc.err == "":
+			case strings.Contains(tc.err, "no reset-policy"):
+				e := assertFailed[*NoExpectationError](t, err, tp(1))
+				if err.Error() != tc.err || e.FirstSeen != 0 {
+					t.Errorf("got %q, want %q", err, tc.err)
+				}
+			default:
+				e := assertFailed[*ResumeError](t, err, tc.rows[len(tc.rows)-1].TP)
+				if err.Error() != tc.err {
+					t.Errorf("got %q, want %q", err, tc.err)
+				}
+				last := tc.rows[len(tc.rows)-1]
+				if e.Expected != last.Expected || e.FirstSeen != last.FirstSeen || (e.Committed == nil) != (last.Committed == nil) {
+					t.Errorf("error fields %+v, want those of row %+v", e, last)
+				}
+			}
+		})
+	}
+}
+
+func TestTally(t *testing.T) {
+	// c1 processed 0..4 on partition 0 and 0..2 on partition 1, was killed
+	// (no stopped event) with commits at 3 and 1; c1's restart processed
+	// 3..6 and 1..2 again. Records 7 on partition 0 and 3 on partition 1 were
+	// acked and never processed.
+	first := inc("c1.1", assigned(0, 1), consume(0, seq(0, 4)...), consume(1, 0, 1, 2), inflight(0, 5))
+	second := inc("c1.2", assigned(0, 1), consume(0, seq(3, 6)...), consume(1, 1, 2))
+	all := append(acked(0, seq(0, 7)...), acked(1, 0, 1, 2, 3)...)
+
+	got := Tally(all, []Incarnation{first, second})
+	want := map[TP]*Counts{
+		tp(0): {Acked: 8, Processed: 9, Distinct: 7, Replayed: 2, Lost: 1, LostSample: []ledger.Record{*rec(0, 7)}},
+		tp(1): {Acked: 4, Processed: 5, Distinct: 3, Replayed: 2, Lost: 1, LostSample: []ledger.Record{*rec(1, 3)}},
+	}
+	if !reflect.DeepEqual(got, want) {
+		for k, v := range got {
+			t.Errorf("%v: got %+v, want %+v", k, *v, want[k])
+		}
+	}
+}
+
+func TestTallyCases(t *testing.T) {
+	noRun := func(p int32, off int64, typ string) ledger.Event {
+		return ledger.Event{Type: typ, Record: &ledger.Record{Topic: "orders", Partition: p, Offset: off, Seq: -1}}
+	}
+	for _, tc := range []struct {
+		name  string
+		acked []ledger.Event
+		incs  []Incarnation
+		want  Counts
+	}{
+		{
+			name:  "processed twice across two incarnations: 1 replayed",
+			acked: acked(0, 0, 1),
+			incs:  []Incarnation{inc("c1.1", consume(0, 0, 1)), inc("c1.2", consume(0, 1))},
+			want:  Counts{Acked: 2, Processed: 3, Distinct: 2, Replayed: 1},
+		},
+		{
+			name:  "processed three times by two consumers: 2 replayed",
+			acked: acked(0, 0),
+			incs:  []Incarnation{inc("c1", consume(0, 0)), inc("c2", consume(0, 0, 0))},
+			want:  Counts{Acked: 1, Processed: 3, Distinct: 1, Replayed: 2},
+		},
+		{
+			name:  "consumed but not processed is lost",
+			acked: acked(0, 0, 1),
+			incs:  []Incarnation{inc("c1", consume(0, 0), inflight(0, 1))},
+			want:  Counts{Acked: 2, Processed: 1, Distinct: 1, Lost: 1, LostSample: []ledger.Record{*rec(0, 1)}},
+		},
+		{
+			name:  "lost samples are the lowest offsets, at most MaxLostSample",
+			acked: acked(0, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
+			incs:  []Incarnation{inc("c1", consume(0, 0))},
+			want: Counts{Acked: 10, Processed: 1, Distinct: 1, Lost: 9,
+				LostSample: []ledger.Record{*rec(0, 1), *rec(0, 2), *rec(0, 3), *rec(0, 4), *rec(0, 5)}},
+		},
+		{
+			name:  "a delivery report logged twice is one acked record",
+			acked: append(acked(0, 0), acked(0, 0)...),
+			incs:  []Incarnation{inc("c1", consume(0, 0))},
+			want:  Counts{Acked: 1, Processed: 1, Distinct: 1},
+		},
+		{
+			name:  "without a run id, identity is the offset",
+			acked: []ledger.Event{noRun(0, 0, ledger.Acked), noRun(0, 1, ledger.Acked), noRun(0, 2, ledger.Acked)},
+			incs: []Incarnation{
+				inc("c1", noRun(0, 0, ledger.Processed), noRun(0, 1, ledger.Processed)),
+				inc("c2", noRun(0, 1, ledger.Processed)),
+			},
+			want: Counts{Acked: 3, Processed: 3, Distinct: 2, Replayed: 1, Lost: 1,
+				LostSample: []ledger.Record{{Topic: "orders", Partition: 0, Offset: 2, Seq: -1}}},
+		},
+		{
+			name:  "the same run and sequence at another offset is the same record",
+			acked: acked(0, 0),
+			incs: []Incarnation{inc("c1", consume(0, 0), ledger.Event{Type: ledger.Processed,
+				Record: &ledger.Record{Topic: "orders", Partition: 0, Offset: 1, Run: "r1", Seq: 0}})},
+			want: Counts{Acked: 1, Processed: 2, Distinct: 1, Replayed: 1},
+		},
+		{
+			name: "processed but never acked (no producer ledger) is neither lost nor replayed",
+			incs: []Incarnation{inc("c1", consume(0, 0, 1))},
+			want: Counts{Processed: 2, Distinct: 2},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := Tally(tc.acked, tc.incs)
+			if len(got) != 1 || got[tp(0)] == nil {
+				t.Fatalf("tallied partitions %v, want orders[0] only", sortedKeys(got))
+			}
+			if !reflect.DeepEqual(*got[tp(0)], tc.want) {
+				t.Errorf("got %+v, want %+v", *got[tp(0)], tc.want)
+			}
+		})
+	}
+}
+
+func TestProcessedFrom(t *testing.T) {
+	// Killed with commits at 3 (partition 0) and 7 (partition 1): a restart
+	// must process 3..5 and 7 again; 9 was consumed, never processed.
+	in := inc("c1.1", assigned(0, 1, 2), consume(0, seq(0, 5)...), consume(1, 6, 7), consume(0, 4), inflight(1, 9), consume(2, 0))
+	got := ProcessedFrom(in, Offsets{tp(0): 3, tp(1): 7, tp(3): 0})
+	want := map[TP]int64{tp(0): 3, tp(1): 1, tp(3): 0}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+}
+
+func TestCommitsNotAhead(t *testing.T) {
+	failedCommit := commit("sync", 0, 9)
+	failedCommit.Error = "Broker: Request timed out"
+	partFailed := commit("async", 0, 9)
+	partFailed.Partitions[0].Error = "Broker: Unknown member"
+	for _, tc := range []struct {
+		name  string
+		inc   Incarnation
+		err   string // "" when no commit is ahead
+		errTP TP
+	}{
+		{
+			name: "sync: each commit is the processed offset + 1",
+			inc:  inc("c1", assigned(0), consume(0, 5), commit("sync", 0, 6), consume(0, 6), commit("sync", 0, 7), inflight(0, 7)),
+		},
+		{
+			name: "store-after-process: commits lag processing",
+			inc:  inc("c1", assigned(0), consume(0, 5, 6, 7), commit("auto", 0, 7), consume(0, 8), commit("close", 0, 9)),
+		},
+		{
+			name: "auto-store: the commit covers a record handed over but not processed",
+			inc:  inc("c1", assigned(0), consume(0, 40, 41), inflight(0, 42), commit("auto", 0, 43)),
+			err:  "orders[0]: committed 43 (auto), but processing had reached only 41; at most 42 may be committed", errTP: tp(0),
+		},
+		{
+			name: "commit-before-process, killed in flight",
+			inc:  inc("c1", assigned(0), inflight(0, 42), commit("before-process", 0, 43)),
+			err:  "orders[0]: committed 43 (before-process) before any record on it was processed; at most 42 may be committed", errTP: tp(0),
+		},
+		{
+			name:  "auto-store: two records handed over, none processed",
+			inc:   inc("c1", assigned(0), inflight(0, 42), inflight(0, 43), commit("auto", 0, 44)),
+			err:   "orders[0]: committed 44 (auto) before any record on it was processed; at most 42 may be committed",
+			errTP: tp(0),
+		},
+		{
+			name: "a commit of where reading began claims nothing",
+			inc:  inc("c1", assigned(0), inflight(0, 42), commit("revoke", 0, 42)),
+		},
+		{
+			name: "a commit on a partition never read",
+			inc:  inc("c1", assigned(0, 1), consume(0, 5), commit("sync", 1, 3)),
+			err:  "orders[1]: committed 3 (sync) before any record on it was processed; at most 0 may be committed", errTP: tp(1),
+		},
+		{
+			name: "failed commits claimed nothing",
+			inc:  inc("c1", assigned(0), consume(0, 5), failedCommit, partFailed),
+		},
+		{
+			name: "reassigned further on: the new start bounds the commit",
+			inc: inc("c1", assigned(0), consume(0, 5), commit("sync", 0, 6), revoked(false, 0),
+				assigned(0), inflight(0, 50), commit("revoke", 0, 50), consume(0, 50), commit("sync", 0, 51)),
+		},
+		{
+			name: "reassigned: the old start no longer counts",
+			inc: inc("c1", assigned(0), inflight(0, 50), revoked(true, 0),
+				assigned(0), inflight(0, 20), commit("auto", 0, 50)),
+			err: "orders[0]: committed 50 (auto) before any record on it was processed; at most 20 may be committed", errTP: tp(0),
+		},
+		{
+			name: "the commit is judged when it happened, not at the ledger's end",
+			inc:  inc("c1", assigned(0), consume(0, 1), commit("async", 0, 5), consume(0, 2, 3, 4)),
+			err:  "orders[0]: committed 5 (async), but processing had reached only 1; at most 2 may be committed", errTP: tp(0),
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := CommitsNotAhead(tc.inc)
+			if tc.err == "" {
+				if err != nil {
+					t.Fatalf("unexpected failure: %v", err)
+				}
+				return
+			}
+			assertFailed[*CommitAheadError](t, err, tc.errTP)
+			if err.Error() != tc.err {
+				t.Errorf("got  %q\nwant %q", err, tc.err)
+			}
+		})
+	}
+}
+
+func TestAssignment(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		inc  Incarnation
+		want []TP
+	}{
+		{"eager rebalance", inc("c1", assigned(0, 1, 2), revoked(false, 0, 1, 2), assigned(2, 0)), []TP{tp(0), tp(2)}},
+		{"cooperative: increments", inc("c1", assigned(0, 1, 2), revoked(false, 1), assigned(3)), []TP{tp(0), tp(2), tp(3)}},
+		{"lost", inc("c1", assigned(0, 1), revoked(true, 0, 1)), []TP{}},
+		{"stopped", inc("c1", assigned(0, 1), ledger.Event{Type: ledger.Stopped}), []TP{}},
+		{"killed: the ledger just ends", inc("c1", assigned(0, 1), consume(0, 1)), []TP{tp(0), tp(1)}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := Assignment(tc.inc); !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("got %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestOwners(t *testing.T) {
+	all := []TP{tp(2), tp(0), tp(1)}
+	for _, tc := range []struct {
+		name   string
+		live   []Incarnation
+		owners map[TP]string
+		err    string
+		errTP  TP
+	}{
+		{
+			name:   "one owner each",
+			live:   []Incarnation{inc("c1", assigned(0, 1)), inc("c2", assigned(2))},
+			owners: map[TP]string{tp(0): "c1", tp(1): "c1", tp(2): "c2"},
+		},
+		{
+			name: "after a takeover: revoked everything, assigned everything",
+			live: []Incarnation{
+				inc("c1", assigned(0), revoked(false, 0), assigned(0, 1, 2)),
+			},
+			owners: map[TP]string{tp(0): "c1", tp(1): "c1", tp(2): "c1"},
+		},
+		{
+			name: "a partition nobody owns",
+			live: []Incarnation{inc("c1", assigned(0)), inc("c2", assigned(1, 2), revoked(false, 2))},
+			err:  "orders[2]: no running consumer owns it, expected exactly 1 owner", errTP: tp(2),
+			owners: map[TP]string{tp(0): "c1", tp(1): "c2"},
+		},
+		{
+			name: "a lost revocation gives the partition up",
+			live: []Incarnation{inc("c1", assigned(0, 1, 2), revoked(true, 0, 1, 2), assigned(0, 1))},
+			err:  "orders[2]: no running consumer owns it, expected exactly 1 owner", errTP: tp(2),
+			owners: map[TP]string{tp(0): "c1", tp(1): "c1"},
+		},
+		{
+			name: "two owners",
+			live: []Incarnation{inc("c1", assigned(0, 1)), inc("c2", assigned(1, 2))},
+			err:  "orders[1]: owned by 2 consumers (c1, c2), expected exactly 1", errTP: tp(1),
+			owners: map[TP]string{tp(0): "c1", tp(2): "c2"},
+		},
+		{
+			name: "a stopped consumer owns nothing",
+			live: []Incarnation{inc("c1", assigned(0, 1, 2), ledger.Event{Type: ledger.Stopped}), inc("c2", assigned(1, 2))},
+			err:  "orders[0]: no running consumer owns it, expected exactly 1 owner", errTP: tp(0),
+			owners: map[TP]string{tp(1): "c2", tp(2): "c2"},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			owners, err := Owners(tc.live, all)
+			if !reflect.DeepEqual(owners, tc.owners) {
+				t.Errorf("owners %v, want %v", owners, tc.owners)
+			}
+			if tc.err == "" {
+				if err != nil {
+					t.Fatalf("unexpected failure: %v", err)
+				}
+				return
+			}
+			assertFailed[*OwnershipError](t, err, tc.errTP)
+			if err.Error() != tc.err {
+				t.Errorf("got %q, want %q", err, tc.err)
+			}
+		})
+	}
+}
+
+func TestBound(t *testing.T) {
+	for _, tc := range []struct {
+		seen int64
+		op   Op
+		ok   []int64 // bounds that hold
+		fail []int64 // bounds that do not
+	}{
+		{3, Eq, []int64{3}, []int64{2, 4}},
+		{3, Le, []int64{3, 4}, []int64{2}},
+		{3, Ge, []int64{2, 3}, []int64{4}},
+		{3, Lt, []int64{4}, []int64{2, 3}},
+		{3, Gt, []int64{2}, []int64{3, 4}},
+	} {
+		op, err := ParseOp(string(tc.op))
+		if err != nil || op != tc.op {
+			t.Fatalf("ParseOp(%q) = %q, %v", tc.op, op, err)
+		}
+		for _, b := range tc.ok {
+			if err := Bound("replayed", TP{}, tc.seen, op, b); err != nil {
+				t.Errorf("3 %s %d: %v", op, b, err)
+			}
+		}
+		for _, b := range tc.fail {
+			err := Bound("replayed", TP{}, tc.seen, op, b)
+			e := assertFailed[*BoundError](t, err, TP{}, "replayed is 3", string(op))
+			if e.Seen != 3 || e.Bound != b || e.Op != op || e.What != "replayed" {
+				t.Errorf("3 %s %d: fields %+v", op, b, e)
+			}
+		}
+	}
+
+	err := Bound("lost", tp(1), 2, Eq, 0)
+	assertFailed[*BoundError](t, err, tp(1))
+	if want := "orders[1]: lost is 2, but the scenario expects == 0"; err.Error() != want {
+		t.Errorf("got %q, want %q", err, want)
+	}
+	if want := "replayed is 3, but the scenario expects <= 0"; Bound("replayed", TP{}, 3, Le, 0).Error() != want {
+		t.Errorf("total: got %q, want %q", Bound("replayed", TP{}, 3, Le, 0), want)
+	}
+}
+
+func TestBadOp(t *testing.T) {
+	for _, s := range []string{"", "=", "!=", "=<", "eq", "<<"} {
+		_, err := ParseOp(s)
+		var usage *cli.UsageError
+		if !errors.As(err, &usage) || cli.Code(err) != cli.ExitUsage {
+			t.Errorf("ParseOp(%q): %v, want a usage error", s, err)
+			continue
+		}
+		if !strings.Contains(err.Error(), "== <= >= < >") {
+			t.Errorf("ParseOp(%q): %q does not list the accepted comparisons", s, err)
+		}
+		if err := Bound("lost", TP{}, 0, Op(s), 0); cli.Code(err) != cli.ExitUsage {
+			t.Errorf("Bound with op %q: %v, want a usage error", s, err)
+		}
+	}
+}

@@ -1,0 +1,130 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/offsetlab/offsetlab/internal/cli"
+	"github.com/offsetlab/offsetlab/internal/config"
+	"github.com/offsetlab/offsetlab/internal/scenario"
+	"github.com/offsetlab/offsetlab/internal/stack"
+	"github.com/offsetlab/offsetlab/internal/stack/stacktest"
+	"github.com/offsetlab/offsetlab/internal/supervisor"
+	"github.com/offsetlab/offsetlab/internal/verify"
+)
+
+// The supervisor re-runs this test binary as the consumer and producer.
+func TestMain(m *testing.M) {
+	if supervisor.Dispatch(commands, func(name string, cmd supervisor.Command) { cli.Main(name, cmd) }) {
+		return
+	}
+	os.Exit(m.Run())
+}
+
+// env is an embedded stack with a data directory (for broker-restart), or
+// the cluster $OFFSETLAB_BOOTSTRAP names.
+func testEnv(t *testing.T) scenario.Env {
+	t.Helper()
+	env := scenario.Env{Results: t.TempDir(), Out: testWriter{t}, Wait: 30 * time.Second, RunID: time.Now().Format("150405.000")}
+	env.Conn.Timeout = config.DefaultTimeout
+	if os.Getenv("OFFSETLAB_BOOTSTRAP") == "" {
+		s := stacktest.Start(t, func(o *stack.Options) {
+			o.DataDir = t.TempDir()
+			o.BrokerConfigs = scenario.EmbeddedBrokerConfigs
+		})
+		env.Conn.Bootstrap, env.Conn.Registry, env.Embedded = s.BrokerAddr(), s.RegistryURL(), s
+	}
+	if err := env.Conn.Load(); err != nil {
+		t.Fatal(err)
+	}
+	return env
+}
+
+// TestCatalog runs every scenario of the catalog, as `make scenarios` does.
+func TestCatalog(t *testing.T) {
+	catalog, err := loadCatalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := testEnv(t)
+	for _, sc := range catalog {
+		t.Run(sc.Name, func(t *testing.T) {
+			env.Out = testWriter{t}
+			res := scenario.Run(t.Context(), sc, env)
+			var b strings.Builder
+			_ = scenario.PrintTable(&b, res)
+			t.Log("\n" + b.String())
+			if !res.Passed {
+				t.Fatalf("%s failed: %v", sc.Name, res.Err())
+			}
+		})
+	}
+}
+
+// A deliberately wrong expectation fails the run with a message that names
+// the partitions and the figures.
+func TestWrongExpectationFails(t *testing.T) {
+	catalog, err := loadCatalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, err := find(catalog, "sync-commit-kill")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrong := *sc
+	wrong.Lines = nil
+	for _, l := range sc.Lines {
+		if !l.Comment && l.Args[0] == "expect" && l.Args[1] == "lost" {
+			l.Args = []string{"expect", "lost", "==", "5"}
+		}
+		wrong.Lines = append(wrong.Lines, l)
+	}
+	res := scenario.Run(t.Context(), &wrong, testEnv(t))
+	if res.Passed {
+		t.Fatal("a scenario expecting 5 lost records passed with none lost")
+	}
+	var bound *verify.BoundError
+	if !errors.As(res.Err(), &bound) || bound.Seen != 0 || bound.Bound != 5 {
+		t.Fatalf("want a BoundError seen 0, bound 5; got %v", res.Err())
+	}
+	if !strings.Contains(res.Error, "lost") || !strings.Contains(res.Error, "5") {
+		t.Errorf("the failure does not name the figure: %s", res.Error)
+	}
+	if res.Dir == "" {
+		t.Error("a failed scenario's ledgers were not kept")
+	} else if _, err := os.Stat(res.Dir); err != nil {
+		t.Errorf("results directory: %v", err)
+	}
+}
+
+// The runner's own exit code and JUnit output.
+func TestRunCommand(t *testing.T) {
+	junit := t.TempDir() + "/junit.xml"
+	env := testEnv(t)
+	args := []string{"run", "reset-none", "--bootstrap", env.Conn.Bootstrap, "--registry", env.Conn.Registry, "--junit", junit}
+	if err := run(context.Background(), args, io.Discard, io.Discard); err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	b, err := os.ReadFile(junit)
+	if err != nil || !strings.Contains(string(b), `<testcase name="reset-none"`) {
+		t.Fatalf("junit: %v\n%s", err, b)
+	}
+	if err := run(context.Background(), []string{"run", "nope"}, io.Discard, io.Discard); cli.Code(err) != cli.ExitUsage {
+		t.Errorf("unknown scenario: exit %d (%v), want %d", cli.Code(err), err, cli.ExitUsage)
+	}
+}
+
+// testWriter sends the story to the test log.
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(b []byte) (int, error) {
+	w.t.Helper()
+	w.t.Log(strings.TrimRight(string(b), "\n"))
+	return len(b), nil
+}
