@@ -9,7 +9,7 @@ RESET ?= earliest
 COMMIT ?= auto
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test bench build stack produce consume offsets up down fmt vet clean
+.PHONY: help demo test bench build stack produce consume offsets scenarios scenario up down fmt vet clean
 
 help: ## show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -24,11 +24,12 @@ test: ## vet and run every test, end to end against embedded stacks
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
 
-bench: ## measure producer and consumer throughput against plain clients
+bench: ## producer and consumer throughput vs plain clients; the catalog's wall time and kill-to-resume
 	$(GO) test -run '^$$' -bench . -benchtime 100000x -count 1 ./internal/producer ./internal/consumer
+	$(GO) test -run '^$$' -bench Catalog -benchtime 1x -count 1 ./scenarios
 
 build: ## build the commands into bin/
-	$(GO) build -o $(BIN)/ ./stack ./producer ./consumer ./offsets
+	$(GO) build -o $(BIN)/ ./stack ./producer ./consumer ./offsets ./scenarios
 
 stack: build ## run the embedded broker (9092) and schema registry (8081) until Ctrl-C
 	$(BIN)/stack
@@ -41,6 +42,13 @@ consume: build ## consume TOPIC in GROUP with RESET and COMMIT until Ctrl-C
 
 offsets: build ## describe GROUP: committed offsets, log end, lag, members
 	$(BIN)/offsets describe --group $(GROUP)
+
+scenarios: build ## run the whole scenario catalog (embedded stack unless OFFSETLAB_BOOTSTRAP is set)
+	$(BIN)/scenarios run --junit $(BIN)/scenarios-junit.xml
+
+scenario: build ## run one scenario: make scenario NAME=auto-commit-kill (list: bin/scenarios list)
+	@test -n "$(NAME)" || { echo "usage: make scenario NAME=<scenario> (see bin/scenarios list)"; exit 2; }
+	$(BIN)/scenarios run $(NAME)
 
 up: ## start Apache Kafka + Schema Registry with docker compose (same ports)
 	docker compose up -d --wait

@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -127,4 +129,44 @@ func (w testWriter) Write(b []byte) (int, error) {
 	w.t.Helper()
 	w.t.Log(strings.TrimRight(string(b), "\n"))
 	return len(b), nil
+}
+
+// BenchmarkCatalog reports the wall time of the whole catalog and the
+// kill-to-resume latencies its scenarios measured (make bench).
+func BenchmarkCatalog(b *testing.B) {
+	catalog, err := loadCatalog()
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := stacktest.Start(b, func(o *stack.Options) {
+		o.DataDir = b.TempDir()
+		o.BrokerConfigs = scenario.EmbeddedBrokerConfigs
+	})
+	env := scenario.Env{Results: b.TempDir(), Out: io.Discard, Wait: 30 * time.Second}
+	env.Conn.Bootstrap, env.Conn.Registry, env.Embedded, env.Conn.Timeout = s.BrokerAddr(), s.RegistryURL(), s, config.DefaultTimeout
+	if err := env.Conn.Load(); err != nil {
+		b.Fatal(err)
+	}
+	for i := 0; i < b.N; i++ {
+		env.RunID = fmt.Sprintf("bench%d", i)
+		start := time.Now()
+		var kills []time.Duration
+		for _, sc := range catalog {
+			res := scenario.Run(context.Background(), sc, env)
+			if !res.Passed {
+				b.Fatalf("%s failed: %v", sc.Name, res.Err())
+			}
+			for _, d := range res.KillToResume {
+				b.Logf("%s: kill to resumed processing %s", sc.Name, d.Round(time.Millisecond))
+				kills = append(kills, d)
+			}
+			b.Logf("%s: %s", sc.Name, res.Duration.Round(time.Millisecond))
+		}
+		b.ReportMetric(time.Since(start).Seconds(), "catalog-s")
+		if len(kills) > 0 {
+			slices.Sort(kills)
+			b.ReportMetric(kills[len(kills)/2].Seconds(), "kill-to-resume-median-s")
+			b.ReportMetric(kills[len(kills)-1].Seconds(), "kill-to-resume-max-s")
+		}
+	}
 }

@@ -37,3 +37,31 @@ func (a *Admin) DeleteRecords(ctx context.Context, before map[TP]int64) (map[TP]
 	}
 	return starts, nil
 }
+
+// SetBrokerConfig sets a cluster-wide dynamic broker config, or with value
+// "" removes the override so the broker's default applies again. Apache
+// Kafka accepts only its dynamically updatable configs here.
+func (a *Admin) SetBrokerConfig(ctx context.Context, name, value string) error {
+	op := kafka.AlterConfigOpTypeSet
+	if value == "" {
+		op = kafka.AlterConfigOpTypeDelete
+	}
+	var res []kafka.ConfigResourceResult
+	err := a.call(ctx, "the broker config change", func(ctx context.Context, timeout time.Duration) error {
+		var err error
+		res, err = a.ac.IncrementalAlterConfigs(ctx, []kafka.ConfigResource{{
+			Type: kafka.ResourceBroker, Name: "",
+			Config: []kafka.ConfigEntry{{Name: name, Value: value, IncrementalOperation: op}},
+		}}, kafka.SetAdminRequestTimeout(timeout))
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	for _, r := range res {
+		if r.Error.Code() != kafka.ErrNoError {
+			return fmt.Errorf("unable to set broker config %s: %w", name, r.Error)
+		}
+	}
+	return nil
+}

@@ -1,6 +1,7 @@
 package scenario
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -100,6 +101,28 @@ func (r *run) deleteRecords(args []string) error {
 		fmt.Fprintf(r.out, "    %s now starts at %d\n", name, starts[s.tps[name]])
 	}
 	return nil
+}
+
+// brokerConfig sets a dynamic broker config for the rest of the scenario;
+// the runner removes the override when the scenario ends.
+func (r *run) brokerConfig(args []string) error {
+	if len(args) != 2 {
+		return usage("broker-config")
+	}
+	if err := r.admin.SetBrokerConfig(r.ctx, args[0], args[1]); err != nil {
+		return err
+	}
+	r.brokerConfigs = append(r.brokerConfigs, args[0])
+	return nil
+}
+
+// restoreBrokerConfigs removes the overrides the scenario set.
+func (r *run) restoreBrokerConfigs() {
+	for _, name := range r.brokerConfigs {
+		if err := r.admin.SetBrokerConfig(context.Background(), name, ""); err != nil {
+			fmt.Fprintf(r.out, "    unable to restore broker config %s: %v\n", name, err)
+		}
+	}
 }
 
 func (r *run) restartBroker(args []string) error {

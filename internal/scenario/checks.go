@@ -31,6 +31,12 @@ func init() {
 			func(r *run, args []string) error { return r.expectTotal("lost", args) }},
 		"takeover": {"takeover NAME SNAPSHOT [fallback start|end]: on the partitions NAME took over after the last kill, it read first the offset committed in SNAPSHOT",
 			(*run).expectTakeover},
+		"position": {"position NAME PARTITION POSITION COMMITTED: the last `positions` answer of NAME for that partition, each a number or none (-1001, librdkafka's OffsetInvalid)",
+			(*run).expectPosition},
+		"rebalances": {"rebalances NAME OP N: assignments and revocations NAME's latest run saw since the last kill",
+			(*run).expectRebalances},
+		"same-assignment": {"same-assignment NAME: NAME's latest run was given the partitions its previous run owned",
+			(*run).expectSameAssignment},
 		"consumed": {"consumed NAME OP N: records NAME's latest run consumed",
 			(*run).expectConsumed},
 		"commits-not-ahead": {"commits-not-ahead NAME...: no commit of any run of NAME was ahead of what it had processed",
@@ -397,4 +403,99 @@ func (r *run) killToResume(inc verify.Incarnation) {
 			return
 		}
 	}
+}
+
+func (r *run) expectPosition(args []string) error {
+	if len(args) != 4 {
+		return errors.New("usage: expect " + checks["position"].usage)
+	}
+	events, err := r.events(args[0])
+	if err != nil {
+		return err
+	}
+	var last *ledger.Event
+	for i := range events {
+		if events[i].Type == ledger.Snapshot {
+			last = &events[i]
+		}
+	}
+	if last == nil {
+		return fmt.Errorf("%s has answered no positions request", args[0])
+	}
+	for _, p := range last.Partitions {
+		if strconv.Itoa(int(p.Partition)) != args[1] {
+			continue
+		}
+		committed := int64(-1001)
+		if p.Committed != nil {
+			committed = *p.Committed
+		}
+		got := fmt.Sprintf("position %s, committed %s", word(p.Offset), word(committed))
+		want := fmt.Sprintf("position %s, committed %s", args[2], args[3])
+		fmt.Fprintf(r.out, "    %s[%s]: %s\n", p.Topic, args[1], got)
+		if got != want {
+			return fmt.Errorf("%s[%s]: %s, want %s", p.Topic, args[1], got, want)
+		}
+		return nil
+	}
+	return fmt.Errorf("%s's last snapshot has no partition %s", args[0], args[1])
+}
+
+// word shows librdkafka's OffsetInvalid (-1001) as "none".
+func word(o int64) string {
+	if o == -1001 {
+		return "none"
+	}
+	return strconv.FormatInt(o, 10)
+}
+
+func (r *run) expectRebalances(args []string) error {
+	if len(args) != 3 {
+		return errors.New("usage: expect " + checks["rebalances"].usage)
+	}
+	op, err := verify.ParseOp(args[1])
+	if err != nil {
+		return err
+	}
+	bound, err := strconv.ParseInt(args[2], 10, 64)
+	if err != nil {
+		return fmt.Errorf("%q is not a count", args[2])
+	}
+	events, err := r.events(args[0])
+	if err != nil {
+		return err
+	}
+	n := int64(0)
+	for _, e := range events {
+		if (e.Type == ledger.Assigned || e.Type == ledger.Revoked) && e.TS.After(r.killedAt) {
+			n++
+		}
+	}
+	fmt.Fprintf(r.out, "    %s: %d assignments and revocations since the kill\n", args[0], n)
+	return verify.Bound("rebalances of "+args[0], verify.TP{}, n, op, bound)
+}
+
+func (r *run) expectSameAssignment(args []string) error {
+	if len(args) != 1 {
+		return errors.New("usage: expect " + checks["same-assignment"].usage)
+	}
+	runs := r.ledgers[args[0]]
+	if len(runs) < 2 {
+		return fmt.Errorf("%s has run only once", args[0])
+	}
+	prev, err := r.incarnation(args[0], len(runs)-1)
+	if err != nil {
+		return err
+	}
+	cur, err := r.incarnation(args[0], 0)
+	if err != nil {
+		return err
+	}
+	// The previous run was killed: its last assignment is what it owned.
+	was, now := verify.Assignment(prev), verify.Assignment(cur)
+	fmt.Fprintf(r.out, "    before: %v, after: %v\n", was, now)
+	if fmt.Sprint(was) != fmt.Sprint(now) {
+		return fmt.Errorf("%s owned %v before the restart and %v after", args[0], was, now)
+	}
+	return nil
 }

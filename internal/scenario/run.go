@@ -34,8 +34,15 @@ type Env struct {
 
 // EmbeddedBrokerConfigs are the broker configs the runner's embedded stack
 // starts with: expired offsets are looked for every half second, so that
-// offsets-expire need not wait Kafka's ten minutes.
-var EmbeddedBrokerConfigs = map[string]string{"offsets.retention.check.interval.ms": "500"}
+// offsets-expire need not wait Kafka's ten minutes, and KIP-848 sessions are
+// short.
+var EmbeddedBrokerConfigs = map[string]string{
+	"offsets.retention.check.interval.ms": "500",
+	// KIP-848 groups: the broker owns the session timeout (Kafka's default
+	// is 45 s); 2 s keeps the new-protocol kill scenarios short.
+	"group.consumer.session.timeout.ms":    "2000",
+	"group.consumer.heartbeat.interval.ms": "500",
+}
 
 // FailedError says how many scenarios failed; the exit code is 1.
 type FailedError struct{ Failed, Of int }
@@ -89,6 +96,8 @@ type run struct {
 	producers int
 	rows      map[string]*Row // by partition name, for the table
 	killedAt  time.Time       // when the last kill happened
+	// brokerConfigs are the overrides broker-config set, removed at the end.
+	brokerConfigs []string
 }
 
 // Run runs one scenario and reports what it found. It never panics on a
@@ -132,7 +141,10 @@ func Run(ctx context.Context, sc *Scenario, env Env) *Result {
 		res.fail(err)
 		return res
 	}
-	defer func() { r.admin.Close() }()
+	defer func() {
+		r.restoreBrokerConfigs()
+		r.admin.Close()
+	}()
 
 	fmt.Fprintf(r.out, "=== %s\n    %s\n", sc.Name, sc.Claim)
 	for _, l := range sc.Lines {

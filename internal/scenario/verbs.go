@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/offsetlab/offsetlab/internal/ledger"
@@ -32,9 +33,11 @@ func init() {
 		"wait":           {"wait NAME processed|consumed|committed|assigned|fetching N | exit [CODE] [within DURATION]", (*run).wait},
 		"kill":           {"kill NAME: SIGKILL, no commit, no leaving the group", (*run).kill},
 		"stop":           {"stop NAME: SIGTERM, a clean close (final commit, leave the group)", (*run).stop},
+		"positions":      {"positions NAME: ask consumer NAME (SIGUSR1) for Position() and Committed() of its partitions, and wait for the answer in its ledger", (*run).positions},
 		"sleep":          {"sleep DURATION: let time pass (a session timeout, an auto-commit interval); never an assertion", (*run).sleep},
 		"snapshot":       {"snapshot LABEL: read $GROUP's committed offsets and $TOPIC's log bounds from the broker", (*run).snapshot},
 		"delete-records": {"delete-records BEFORE: delete the records below offset BEFORE on every partition of $TOPIC, as retention would", (*run).deleteRecords},
+		"broker-config":  {"broker-config NAME VALUE: set a dynamic broker config until the scenario ends (embedded: offset.retention.ms, ...)", (*run).brokerConfig},
 		"restart-broker": {"restart-broker: stop the embedded broker and start it again from its data directory", (*run).restartBroker},
 		"require":        {"require embedded: the scenario needs the embedded stack", func(*run, []string) error { return nil }},
 		"expect":         {"expect CHECK ...: see `scenarios explain` for the checks", (*run).expect},
@@ -206,6 +209,7 @@ var counters = map[string]func([]ledger.Event) int64{
 	"processed": typeCount(ledger.Processed),
 	"consumed":  typeCount(ledger.Consumed),
 	"fetching":  typeCount(ledger.Fetching),
+	"snapshots": typeCount(ledger.Snapshot),
 	"committed": func(events []ledger.Event) int64 {
 		n := int64(0)
 		for _, e := range events {
@@ -283,4 +287,19 @@ func (r *run) sleep(args []string) error {
 	case <-r.ctx.Done():
 		return r.ctx.Err()
 	}
+}
+
+func (r *run) positions(args []string) error {
+	if len(args) != 1 {
+		return usage("positions")
+	}
+	events, err := r.events(args[0])
+	if err != nil {
+		return err
+	}
+	before := typeCount(ledger.Snapshot)(events)
+	if err := r.sup.Signal(args[0], syscall.SIGUSR1); err != nil {
+		return err
+	}
+	return r.wait([]string{args[0], "snapshots", strconv.FormatInt(before+1, 10), "within", "10s"})
 }

@@ -204,6 +204,19 @@ func (s *Supervisor) signal(ctx context.Context, name string, sig syscall.Signal
 	return p, s.Wait(ctx, p)
 }
 
+// Signal sends sig to name's PID without waiting (SIGUSR1 asks a consumer
+// for a position snapshot).
+func (s *Supervisor) Signal(name string, sig syscall.Signal) error {
+	p, err := s.Get(name)
+	if err != nil {
+		return err
+	}
+	if !p.Running() {
+		return fmt.Errorf("%s already exited (code %d)", name, p.ExitCode())
+	}
+	return p.cmd.Process.Signal(sig)
+}
+
 // Wait waits for p to exit, bounded by ctx.
 func (s *Supervisor) Wait(ctx context.Context, p *Proc) error {
 	select {
