@@ -3,6 +3,7 @@ package groups
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
@@ -38,9 +39,9 @@ func (a *Admin) DeleteRecords(ctx context.Context, before map[TP]int64) (map[TP]
 	return starts, nil
 }
 
-// SetBrokerConfig sets a cluster-wide dynamic broker config, or with value
-// "" removes the override so the broker's default applies again. Apache
-// Kafka accepts only its dynamically updatable configs here.
+// SetBrokerConfig sets a dynamic config on every broker, or with value ""
+// removes the override so the broker's default applies again. Apache Kafka
+// accepts only its dynamically updatable configs here.
 func (a *Admin) SetBrokerConfig(ctx context.Context, name, value string) error {
 	op := kafka.AlterConfigOpTypeSet
 	if value == "" {
@@ -48,11 +49,18 @@ func (a *Admin) SetBrokerConfig(ctx context.Context, name, value string) error {
 	}
 	var res []kafka.ConfigResourceResult
 	err := a.call(ctx, "the broker config change", func(ctx context.Context, timeout time.Duration) error {
-		var err error
-		res, err = a.ac.IncrementalAlterConfigs(ctx, []kafka.ConfigResource{{
-			Type: kafka.ResourceBroker, Name: "",
-			Config: []kafka.ConfigEntry{{Name: name, Value: value, IncrementalOperation: op}},
-		}}, kafka.SetAdminRequestTimeout(timeout))
+		md, err := a.ac.GetMetadata(nil, false, int(timeout/time.Millisecond))
+		if err != nil {
+			return err
+		}
+		var resources []kafka.ConfigResource
+		for _, b := range md.Brokers {
+			resources = append(resources, kafka.ConfigResource{
+				Type: kafka.ResourceBroker, Name: strconv.Itoa(int(b.ID)),
+				Config: []kafka.ConfigEntry{{Name: name, Value: value, IncrementalOperation: op}},
+			})
+		}
+		res, err = a.ac.IncrementalAlterConfigs(ctx, resources, kafka.SetAdminRequestTimeout(timeout))
 		return err
 	})
 	if err != nil {

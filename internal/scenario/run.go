@@ -93,6 +93,7 @@ type run struct {
 	snapshots map[string]*snapshot
 	acked     []string            // producer ledgers
 	ledgers   map[string][]string // consumer name -> ledger of each run
+	startArgs map[string][]string // consumer name -> the flags it was last started with
 	producers int
 	rows      map[string]*Row // by partition name, for the table
 	killedAt  time.Time       // when the last kill happened
@@ -127,7 +128,7 @@ func Run(ctx context.Context, sc *Scenario, env Env) *Result {
 	name := sc.Name + "-" + env.RunID
 	r := &run{ctx: ctx, env: env, sc: sc, dir: dir, out: env.Out, res: res,
 		vars:      map[string]string{"TOPIC": name, "GROUP": name, "DIR": dir},
-		snapshots: map[string]*snapshot{}, ledgers: map[string][]string{}, rows: map[string]*Row{}}
+		snapshots: map[string]*snapshot{}, ledgers: map[string][]string{}, startArgs: map[string][]string{}, rows: map[string]*Row{}}
 	sup, err := supervisor.New(dir, []string{
 		"OFFSETLAB_BOOTSTRAP=" + env.Conn.Bootstrap, "OFFSETLAB_REGISTRY=" + env.Conn.Registry,
 	}, prefixed{env.Out})

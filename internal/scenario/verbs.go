@@ -34,6 +34,7 @@ func init() {
 		"kill":           {"kill NAME: SIGKILL, no commit, no leaving the group", (*run).kill},
 		"stop":           {"stop NAME: SIGTERM, a clean close (final commit, leave the group)", (*run).stop},
 		"positions":      {"positions NAME: ask consumer NAME (SIGUSR1) for Position() and Committed() of its partitions, and wait for the answer in its ledger", (*run).positions},
+		"chaos":          {"chaos ROUNDS SEED NAME...: kill -9 a seeded random one of NAME... at a random moment, restart it with its flags and check it resumed at the committed offsets, ROUNDS times", (*run).chaos},
 		"sleep":          {"sleep DURATION: let time pass (a session timeout, an auto-commit interval); never an assertion", (*run).sleep},
 		"snapshot":       {"snapshot LABEL: read $GROUP's committed offsets and $TOPIC's log bounds from the broker", (*run).snapshot},
 		"delete-records": {"delete-records BEFORE: delete the records below offset BEFORE on every partition of $TOPIC, as retention would", (*run).deleteRecords},
@@ -122,6 +123,7 @@ func (r *run) start(args []string) error {
 	if _, err := r.sup.Start(name, "consumer", full); err != nil {
 		return err
 	}
+	r.startArgs[name] = args[1:]
 	r.ledgers[name] = append(r.ledgers[name], path)
 	return nil
 }
