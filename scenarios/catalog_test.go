@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -109,16 +110,35 @@ func TestWrongExpectationFails(t *testing.T) {
 func TestRunCommand(t *testing.T) {
 	junit := t.TempDir() + "/junit.xml"
 	env := testEnv(t)
-	args := []string{"run", "reset-none", "--bootstrap", env.Conn.Bootstrap, "--registry", env.Conn.Registry, "--junit", junit}
+	args := []string{"run", "reset-none", "--bootstrap", env.Conn.Bootstrap, "--registry", env.Conn.Registry, "--junit", junit, "--results", t.TempDir()}
 	if err := run(context.Background(), args, io.Discard, io.Discard); err != nil {
 		t.Fatalf("run: %v", err)
 	}
 	b, err := os.ReadFile(junit)
-	if err != nil || !strings.Contains(string(b), `<testcase name="reset-none"`) {
-		t.Fatalf("junit: %v\n%s", err, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var suite struct {
+		XMLName  xml.Name `xml:"testsuite"`
+		Tests    int      `xml:"tests,attr"`
+		Failures int      `xml:"failures,attr"`
+		Cases    []struct {
+			Name string `xml:"name,attr"`
+			Time string `xml:"time,attr"`
+		} `xml:"testcase"`
+	}
+	if err := xml.Unmarshal(b, &suite); err != nil {
+		t.Fatalf("the JUnit file is not XML: %v\n%s", err, b)
+	}
+	if suite.Tests != 1 || suite.Failures != 0 || len(suite.Cases) != 1 || suite.Cases[0].Name != "reset-none" || suite.Cases[0].Time == "" {
+		t.Errorf("JUnit testsuite = %+v", suite)
 	}
 	if err := run(context.Background(), []string{"run", "nope"}, io.Discard, io.Discard); cli.Code(err) != cli.ExitUsage {
 		t.Errorf("unknown scenario: exit %d (%v), want %d", cli.Code(err), err, cli.ExitUsage)
+	}
+	unreachable := []string{"run", "reset-none", "--bootstrap", "127.0.0.1:1", "--timeout", "500ms"}
+	if err := run(context.Background(), unreachable, io.Discard, io.Discard); cli.Code(err) != cli.ExitUnavailable {
+		t.Errorf("unreachable broker: exit %d (%v), want %d", cli.Code(err), err, cli.ExitUnavailable)
 	}
 }
 

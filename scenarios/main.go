@@ -162,6 +162,12 @@ func runCatalog(ctx context.Context, catalog []*scenario.Scenario, args []string
 		env.Conn.Bootstrap, env.Conn.Registry, env.Embedded = s.BrokerAddr(), s.RegistryURL(), s
 		fmt.Fprintf(stderr, "embedded stack: broker %s, schema registry %s\n", s.BrokerAddr(), s.RegistryURL())
 	}
+	if err := env.Conn.CheckBroker(ctx); err != nil {
+		return err
+	}
+	if err := env.Conn.CheckRegistry(ctx); err != nil {
+		return err
+	}
 	env.RunID = time.Now().Format("150405")
 	env.Out = stdout
 	if format == out.JSON {

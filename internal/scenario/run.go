@@ -112,7 +112,11 @@ func Run(ctx context.Context, sc *Scenario, env Env) *Result {
 		res.Passed = true
 		return res
 	}
-	dir := filepath.Join(env.Results, sc.Name)
+	dir, err := filepath.Abs(filepath.Join(env.Results, sc.Name))
+	if err != nil {
+		res.fail(err)
+		return res
+	}
 	_ = os.RemoveAll(dir)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		res.fail(fmt.Errorf("unable to create the results directory: %w", err))
@@ -129,15 +133,14 @@ func Run(ctx context.Context, sc *Scenario, env Env) *Result {
 	r := &run{ctx: ctx, env: env, sc: sc, dir: dir, out: env.Out, res: res,
 		vars:      map[string]string{"TOPIC": name, "GROUP": name, "DIR": dir},
 		snapshots: map[string]*snapshot{}, ledgers: map[string][]string{}, startArgs: map[string][]string{}, rows: map[string]*Row{}}
-	sup, err := supervisor.New(dir, []string{
+	r.sup, err = supervisor.New(dir, []string{
 		"OFFSETLAB_BOOTSTRAP=" + env.Conn.Bootstrap, "OFFSETLAB_REGISTRY=" + env.Conn.Registry,
 	}, prefixed{env.Out})
 	if err != nil {
 		res.fail(err)
 		return res
 	}
-	r.sup = sup
-	defer sup.Close()
+	defer r.sup.Close()
 	if r.admin, err = groups.Open(ctx, &env.Conn); err != nil {
 		res.fail(err)
 		return res
