@@ -89,7 +89,7 @@ func (a *Admin) DeleteOffsets(ctx context.Context, group string, scopes []TopicS
 			}
 		}
 		for _, p := range s.Partitions {
-			these = append(these, TP{s.Topic, p})
+			these = append(these, TP{Topic: s.Topic, Partition: p})
 		}
 		for _, tp := range these {
 			if !seen[tp] {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
+	"github.com/offsetlab/offsetlab/internal/tp"
 )
 
 // Group is what the broker says about one consumer group: its state and
@@ -62,7 +63,7 @@ type Partition struct {
 }
 
 // TP is the partition's name.
-func (p Partition) TP() TP { return TP{p.Topic, p.Partition} }
+func (p Partition) TP() TP { return TP{Topic: p.Topic, Partition: p.Partition} }
 
 // Member is one live member of a group.
 type Member struct {
@@ -167,7 +168,7 @@ func (a *Admin) DescribeGroups(ctx context.Context, ids []string) ([]*Group, err
 						mem.Unnamed++
 						continue
 					}
-					mem.Assigned = append(mem.Assigned, TP{*tp.Topic, tp.Partition})
+					mem.Assigned = append(mem.Assigned, TP{Topic: *tp.Topic, Partition: tp.Partition})
 				}
 				SortTPs(mem.Assigned)
 				g.MemberList = append(g.MemberList, mem)
@@ -219,7 +220,7 @@ func (a *Admin) CommittedOffsets(ctx context.Context, group string) (map[TP]Comm
 			if tp.Metadata != nil {
 				c.Metadata = *tp.Metadata
 			}
-			committed[TP{*tp.Topic, tp.Partition}] = c
+			committed[TP{Topic: *tp.Topic, Partition: tp.Partition}] = c
 		}
 	}
 	return committed, nil
@@ -277,7 +278,7 @@ func (a *Admin) Describe(ctx context.Context, ids []string) ([]*Group, error) {
 				all = append(all, tp)
 			}
 		}
-		slices.SortFunc(g.Partitions, func(a, b Partition) int { return compareTP(a.TP(), b.TP()) })
+		slices.SortFunc(g.Partitions, func(a, b Partition) int { return tp.Compare(a.TP(), b.TP()) })
 	}
 	marks, err := a.Watermarks(ctx, all)
 	if err != nil {

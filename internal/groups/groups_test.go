@@ -44,7 +44,7 @@ func TestParseTopicScope(t *testing.T) {
 
 func TestReadResetFile(t *testing.T) {
 	got, err := ReadResetFile(strings.NewReader("orders,0,5\n\norders, 1, 7\napp,payments,2,9\nother,payments,2,1\n"), "f.csv", "app")
-	want := []FileEntry{{TP{"orders", 0}, 5}, {TP{"orders", 1}, 7}, {TP{"payments", 2}, 9}}
+	want := []FileEntry{{TP{Topic: "orders", Partition: 0}, 5}, {TP{Topic: "orders", Partition: 1}, 7}, {TP{Topic: "payments", Partition: 2}, 9}}
 	if err != nil || !reflect.DeepEqual(got, want) {
 		t.Fatalf("got %+v, %v; want %+v", got, err, want)
 	}
@@ -73,7 +73,7 @@ func TestResetFileRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, err := ReadResetFile(strings.NewReader(b.String()), "x", "g")
-	want := []FileEntry{{TP{"a,b", 0}, 3}, {TP{"orders", 11}, 0}}
+	want := []FileEntry{{TP{Topic: "a,b", Partition: 0}, 3}, {TP{Topic: "orders", Partition: 11}, 0}}
 	if err != nil || !reflect.DeepEqual(got, want) {
 		t.Fatalf("round trip of %q: %+v, %v", b.String(), got, err)
 	}

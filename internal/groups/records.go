@@ -30,7 +30,7 @@ func (a *Admin) DeleteRecords(ctx context.Context, before map[TP]int64) (map[TP]
 	}
 	starts := make(map[TP]int64, len(res.DeleteRecordsResults))
 	for _, r := range res.DeleteRecordsResults {
-		tp := TP{*r.TopicPartition.Topic, r.TopicPartition.Partition}
+		tp := TP{Topic: *r.TopicPartition.Topic, Partition: r.TopicPartition.Partition}
 		if r.TopicPartition.Error != nil {
 			return nil, fmt.Errorf("unable to delete the records of %s below %d: %w", tp, before[tp], r.TopicPartition.Error)
 		}

@@ -94,7 +94,7 @@ type PlanRow struct {
 }
 
 // TP is the row's partition.
-func (r PlanRow) TP() TP { return TP{r.Topic, r.Partition} }
+func (r PlanRow) TP() TP { return TP{Topic: r.Topic, Partition: r.Partition} }
 
 // ActiveGroupError is the refusal to change the offsets of a group that has
 // members: the broker would reject it, and the members would overwrite it

@@ -67,7 +67,7 @@ func ReadResetFile(r io.Reader, name, group string) ([]FileEntry, error) {
 		case oerr != nil || o < 0:
 			return nil, cli.Usagef("--from-file %s line %d: offset %q is not an offset (0 or more)", name, line, rec[2])
 		}
-		tp := TP{topic, int32(p)}
+		tp := TP{Topic: topic, Partition: int32(p)}
 		if prev, dup := seen[tp]; dup {
 			return nil, cli.Usagef("--from-file %s line %d: %s already given on line %d", name, line, tp, prev)
 		}

@@ -129,7 +129,7 @@ func (a *Admin) Expand(ctx context.Context, scopes []TopicScope) ([]TP, error) {
 		n := counts[s.Topic]
 		if s.Partitions == nil {
 			for p := range int32(n) {
-				add(TP{s.Topic, p})
+				add(TP{Topic: s.Topic, Partition: p})
 			}
 			continue
 		}
@@ -137,7 +137,7 @@ func (a *Admin) Expand(ctx context.Context, scopes []TopicScope) ([]TP, error) {
 			if int(p) >= n {
 				return nil, cli.Usagef("topic %s has no partition %d (it has %d: 0..%d)", s.Topic, p, n, n-1)
 			}
-			add(TP{s.Topic, p})
+			add(TP{Topic: s.Topic, Partition: p})
 		}
 	}
 	SortTPs(tps)

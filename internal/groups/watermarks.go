@@ -4,26 +4,17 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
+	"github.com/offsetlab/offsetlab/internal/tp"
 )
 
 // TP names one partition of one topic.
-type TP struct {
-	Topic     string
-	Partition int32
-}
+type TP = tp.TP
 
-func (tp TP) String() string { return fmt.Sprintf("%s[%d]", tp.Topic, tp.Partition) }
-
-func compareTP(a, b TP) int {
-	return cmp.Or(cmp.Compare(a.Topic, b.Topic), cmp.Compare(a.Partition, b.Partition))
-}
-
-// SortTPs sorts partitions by topic, then partition.
-func SortTPs(tps []TP) { slices.SortFunc(tps, compareTP) }
+// SortTPs sorts partitions by topic, then partition number.
+func SortTPs(tps []TP) { tp.Sort(tps) }
 
 // Marks are a partition's watermarks: the first offset still in the log and
 // the offset the next record will get. Err is set when the broker could
@@ -122,7 +113,7 @@ func (a *Admin) listOffsets(ctx context.Context, tps []TP, spec kafka.OffsetSpec
 		if info.Error.Code() != kafka.ErrNoError {
 			l.err = info.Error
 		}
-		out[TP{*tp.Topic, tp.Partition}] = l
+		out[TP{Topic: *tp.Topic, Partition: tp.Partition}] = l
 	}
 	for _, tp := range tps {
 		if _, ok := out[tp]; !ok {

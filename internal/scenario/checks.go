@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/offsetlab/offsetlab/internal/ledger"
+	"github.com/offsetlab/offsetlab/internal/tp"
 	"github.com/offsetlab/offsetlab/internal/verify"
 )
 
@@ -223,13 +224,9 @@ func (r *run) expectTotal(what string, args []string) error {
 	if len(args) != 2 {
 		return errors.New("usage: expect " + checks[what].usage)
 	}
-	op, err := verify.ParseOp(args[0])
+	op, bound, err := parseBound(args[0], args[1])
 	if err != nil {
 		return err
-	}
-	bound, err := strconv.ParseInt(args[1], 10, 64)
-	if err != nil {
-		return fmt.Errorf("%q is not a count", args[1])
 	}
 	tally, err := r.tally(among...)
 	if err != nil {
@@ -237,7 +234,7 @@ func (r *run) expectTotal(what string, args []string) error {
 	}
 	var seen int64
 	var parts []string
-	for _, tp := range sortedTPs(tally) {
+	for _, tp := range tp.Keys(tally) {
 		if v := cond(what == "lost", tally[tp].Lost, tally[tp].Replayed); v > 0 {
 			seen += v
 			parts = append(parts, fmt.Sprintf("%s %d", tp, v))
@@ -255,13 +252,9 @@ func (r *run) expectConsumed(args []string) error {
 	if len(args) != 3 {
 		return errors.New("usage: expect " + checks["consumed"].usage)
 	}
-	op, err := verify.ParseOp(args[1])
+	op, bound, err := parseBound(args[1], args[2])
 	if err != nil {
 		return err
-	}
-	bound, err := strconv.ParseInt(args[2], 10, 64)
-	if err != nil {
-		return fmt.Errorf("%q is not a count", args[2])
 	}
 	events, err := r.events(args[0])
 	if err != nil {
@@ -375,20 +368,6 @@ func nameRun(s string) (string, int, error) {
 
 func ptr[T any](v T) *T { return &v }
 
-func sortedTPs[V any](m map[verify.TP]V) []verify.TP {
-	tps := make([]verify.TP, 0, len(m))
-	for tp := range m {
-		tps = append(tps, tp)
-	}
-	sort.Slice(tps, func(i, j int) bool {
-		if tps[i].Topic != tps[j].Topic {
-			return tps[i].Topic < tps[j].Topic
-		}
-		return tps[i].Partition < tps[j].Partition
-	})
-	return tps
-}
-
 // killToResume reports the time from the last kill to the first record inc
 // processed after it, when inc ran after a kill.
 func (r *run) killToResume(inc verify.Incarnation) {
@@ -453,13 +432,9 @@ func (r *run) expectRebalances(args []string) error {
 	if len(args) != 3 {
 		return errors.New("usage: expect " + checks["rebalances"].usage)
 	}
-	op, err := verify.ParseOp(args[1])
+	op, bound, err := parseBound(args[1], args[2])
 	if err != nil {
 		return err
-	}
-	bound, err := strconv.ParseInt(args[2], 10, 64)
-	if err != nil {
-		return fmt.Errorf("%q is not a count", args[2])
 	}
 	events, err := r.events(args[0])
 	if err != nil {
@@ -498,4 +473,17 @@ func (r *run) expectSameAssignment(args []string) error {
 		return fmt.Errorf("%s owned %v before the restart and %v after", args[0], was, now)
 	}
 	return nil
+}
+
+// parseBound reads the OP N of a check.
+func parseBound(op, n string) (verify.Op, int64, error) {
+	o, err := verify.ParseOp(op)
+	if err != nil {
+		return "", 0, err
+	}
+	bound, err := strconv.ParseInt(n, 10, 64)
+	if err != nil {
+		return "", 0, fmt.Errorf("%q is not a count", n)
+	}
+	return o, bound, nil
 }

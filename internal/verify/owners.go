@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/offsetlab/offsetlab/internal/ledger"
+	"github.com/offsetlab/offsetlab/internal/tp"
 )
 
 // Assignment returns the partitions an incarnation's ledger says it owns at
@@ -48,7 +49,7 @@ func Owners(live []Incarnation, partitions []TP) (map[TP]string, error) {
 		}
 	}
 	tps := slices.Clone(partitions)
-	slices.SortFunc(tps, compareTP)
+	tp.Sort(tps)
 	owners := map[TP]string{}
 	var err error
 	for _, tp := range tps {

@@ -12,42 +12,24 @@
 package verify
 
 import (
-	"cmp"
 	"fmt"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	"github.com/offsetlab/offsetlab/internal/cli"
 	"github.com/offsetlab/offsetlab/internal/ledger"
+	"github.com/offsetlab/offsetlab/internal/tp"
 )
 
 // TP is a topic partition.
-type TP struct {
-	Topic     string
-	Partition int32
-}
+type TP = tp.TP
 
-// String names a partition as offsetlab prints it: orders[1].
-func (tp TP) String() string { return fmt.Sprintf("%s[%d]", tp.Topic, tp.Partition) }
+func recordTP(r *ledger.Record) TP { return TP{Topic: r.Topic, Partition: r.Partition} }
 
-func compareTP(a, b TP) int {
-	return cmp.Or(strings.Compare(a.Topic, b.Topic), cmp.Compare(a.Partition, b.Partition))
-}
-
-func recordTP(r *ledger.Record) TP { return TP{r.Topic, r.Partition} }
-
-func offsetTP(o ledger.Offset) TP { return TP{o.Topic, o.Partition} }
+func offsetTP(o ledger.Offset) TP { return TP{Topic: o.Topic, Partition: o.Partition} }
 
 // sortedKeys returns a map's partitions by topic, then partition number.
-func sortedKeys[V any](m map[TP]V) []TP {
-	tps := make([]TP, 0, len(m))
-	for tp := range m {
-		tps = append(tps, tp)
-	}
-	slices.SortFunc(tps, compareTP)
-	return tps
-}
+func sortedKeys[V any](m map[TP]V) []TP { return tp.Keys(m) }
 
 // Offsets holds an offset per partition. For committed offsets read from
 // the broker, a partition that is absent had nothing committed.

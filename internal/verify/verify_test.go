@@ -79,7 +79,7 @@ func inc(name string, groups ...any) Incarnation {
 	return in
 }
 
-func tp(p int32) TP { return TP{"orders", p} }
+func mkTP(p int32) TP { return TP{Topic: "orders", Partition: p} }
 
 func seq(from, to int64) []int64 {
 	var s []int64
@@ -118,7 +118,7 @@ func assertFailed[E error](t *testing.T, err error, want TP, fragments ...string
 }
 
 func TestTPString(t *testing.T) {
-	if got := (TP{"orders", 1}).String(); got != "orders[1]" {
+	if got := (TP{Topic: "orders", Partition: 1}).String(); got != "orders[1]" {
 		t.Errorf("got %q", got)
 	}
 }
@@ -157,7 +157,7 @@ func TestReadTornLedger(t *testing.T) {
 	if in.Name != "c1.2" || len(in.Events) != 6 {
 		t.Fatalf("read %q with %d events, want c1.2 with 6", in.Name, len(in.Events))
 	}
-	c := Tally(acked(0, 5, 6, 7), []Incarnation{in})[tp(0)]
+	c := Tally(acked(0, 5, 6, 7), []Incarnation{in})[mkTP(0)]
 	if c.Processed != 2 || c.Lost != 1 || c.LostSample[0].Offset != 7 {
 		t.Errorf("torn processed event: %+v, want 2 processed and offset 7 lost", c)
 	}
@@ -168,7 +168,7 @@ func TestReadTornLedger(t *testing.T) {
 
 func TestFirstConsumed(t *testing.T) {
 	in := inc("c1", assigned(0, 1), consume(1, 60, 61), inflight(0, 57), consume(1, 40))
-	want := map[TP]int64{tp(0): 57, tp(1): 60}
+	want := map[TP]int64{mkTP(0): 57, mkTP(1): 60}
 	if got := FirstConsumed(in); !reflect.DeepEqual(got, want) {
 		t.Errorf("got %v, want %v", got, want)
 	}
@@ -186,68 +186,68 @@ func TestResume(t *testing.T) {
 		{
 			name:      "resumes at the committed offsets",
 			inc:       inc("c1", assigned(0, 1), consume(0, 60, 61), consume(1, 12)),
-			committed: Offsets{tp(0): 60, tp(1): 12},
-			rows:      []ResumeRow{{tp(0), c(60), 60, 60}, {tp(1), c(12), 12, 12}},
+			committed: Offsets{mkTP(0): 60, mkTP(1): 12},
+			rows:      []ResumeRow{{mkTP(0), c(60), 60, 60}, {mkTP(1), c(12), 12, 12}},
 		},
 		{
 			name:      "resumed below the committed offset",
 			inc:       inc("c1", assigned(0, 1), consume(1, 57, 58), consume(0, 3)),
-			committed: Offsets{tp(0): 3, tp(1): 60},
-			rows:      []ResumeRow{{tp(0), c(3), 3, 3}, {tp(1), c(60), 60, 57}},
+			committed: Offsets{mkTP(0): 3, mkTP(1): 60},
+			rows:      []ResumeRow{{mkTP(0), c(3), 3, 3}, {mkTP(1), c(60), 60, 57}},
 			err:       "orders[1]: resumed at 57, but the broker's committed offset was 60",
 		},
 		{
 			name:      "committed+1 is wrong: the committed offset is the next to read",
 			inc:       inc("c1", consume(0, 61)),
-			committed: Offsets{tp(0): 60},
-			rows:      []ResumeRow{{tp(0), c(60), 60, 61}},
+			committed: Offsets{mkTP(0): 60},
+			rows:      []ResumeRow{{mkTP(0), c(60), 60, 61}},
 			err:       "orders[0]: resumed at 61, but the broker's committed offset was 60",
 		},
 		{
 			name:     "nothing committed: the reset policy's offset",
 			inc:      inc("c1", consume(0, 0, 1), consume(1, 25)),
-			fallback: Offsets{tp(0): 0, tp(1): 25},
-			rows:     []ResumeRow{{tp(0), nil, 0, 0}, {tp(1), nil, 25, 25}},
+			fallback: Offsets{mkTP(0): 0, mkTP(1): 25},
+			rows:     []ResumeRow{{mkTP(0), nil, 0, 0}, {mkTP(1), nil, 25, 25}},
 		},
 		{
 			name:     "nothing committed, resumed elsewhere than the policy says",
 			inc:      inc("c1", consume(0, 10)),
-			fallback: Offsets{tp(0): 0},
-			rows:     []ResumeRow{{tp(0), nil, 0, 10}},
+			fallback: Offsets{mkTP(0): 0},
+			rows:     []ResumeRow{{mkTP(0), nil, 0, 10}},
 			err:      "orders[0]: resumed at 10, but nothing was committed and the reset policy gives 0",
 		},
 		{
 			name:      "a committed offset wins over the policy",
 			inc:       inc("c1", consume(0, 40)),
-			committed: Offsets{tp(0): 40},
-			fallback:  Offsets{tp(0): 100},
-			rows:      []ResumeRow{{tp(0), c(40), 40, 40}},
+			committed: Offsets{mkTP(0): 40},
+			fallback:  Offsets{mkTP(0): 100},
+			rows:      []ResumeRow{{mkTP(0), c(40), 40, 40}},
 		},
 		{
 			name:      "the policy applied although an offset was committed",
 			inc:       inc("c1", consume(0, 100)),
-			committed: Offsets{tp(0): 40},
-			fallback:  Offsets{tp(0): 100},
-			rows:      []ResumeRow{{tp(0), c(40), 40, 100}},
+			committed: Offsets{mkTP(0): 40},
+			fallback:  Offsets{mkTP(0): 100},
+			rows:      []ResumeRow{{mkTP(0), c(40), 40, 100}},
 			err:       "orders[0]: resumed at 100, but the broker's committed offset was 40",
 		},
 		{
 			name:      "neither committed nor a fallback",
 			inc:       inc("c1", consume(0, 5), consume(1, 0)),
-			committed: Offsets{tp(0): 5},
-			rows:      []ResumeRow{{tp(0), c(5), 5, 5}},
+			committed: Offsets{mkTP(0): 5},
+			rows:      []ResumeRow{{mkTP(0), c(5), 5, 5}},
 			err:       "orders[1]: resumed at 0, but the broker had no committed offset for it and no reset-policy offset was given",
 		},
 		{
 			name:      "killed before processing its first record: consumed is what counts",
 			inc:       inc("c1", assigned(0), inflight(0, 60)),
-			committed: Offsets{tp(0): 60},
-			rows:      []ResumeRow{{tp(0), c(60), 60, 60}},
+			committed: Offsets{mkTP(0): 60},
+			rows:      []ResumeRow{{mkTP(0), c(60), 60, 60}},
 		},
 		{
 			name:      "consumed nothing",
 			inc:       inc("c1", assigned(0)),
-			committed: Offsets{tp(0): 60},
+			committed: Offsets{mkTP(0): 60},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -265,7 +265,7 @@ func TestResume(t *testing.T) {
 				t.Fatalf("unexpected failure: %v", err)
 			case tc.err == "":
 			case strings.Contains(tc.err, "no reset-policy"):
-				e := assertFailed[*NoExpectationError](t, err, tp(1))
+				e := assertFailed[*NoExpectationError](t, err, mkTP(1))
 				if err.Error() != tc.err || e.FirstSeen != 0 {
 					t.Errorf("got %q, want %q", err, tc.err)
 				}
@@ -294,8 +294,8 @@ func TestTally(t *testing.T) {
 
 	got := Tally(all, []Incarnation{first, second})
 	want := map[TP]*Counts{
-		tp(0): {Acked: 8, Processed: 9, Distinct: 7, Replayed: 2, Lost: 1, LostSample: []ledger.Record{*rec(0, 7)}},
-		tp(1): {Acked: 4, Processed: 5, Distinct: 3, Replayed: 2, Lost: 1, LostSample: []ledger.Record{*rec(1, 3)}},
+		mkTP(0): {Acked: 8, Processed: 9, Distinct: 7, Replayed: 2, Lost: 1, LostSample: []ledger.Record{*rec(0, 7)}},
+		mkTP(1): {Acked: 4, Processed: 5, Distinct: 3, Replayed: 2, Lost: 1, LostSample: []ledger.Record{*rec(1, 3)}},
 	}
 	if !reflect.DeepEqual(got, want) {
 		for k, v := range got {
@@ -370,11 +370,11 @@ func TestTallyCases(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := Tally(tc.acked, tc.incs)
-			if len(got) != 1 || got[tp(0)] == nil {
+			if len(got) != 1 || got[mkTP(0)] == nil {
 				t.Fatalf("tallied partitions %v, want orders[0] only", sortedKeys(got))
 			}
-			if !reflect.DeepEqual(*got[tp(0)], tc.want) {
-				t.Errorf("got %+v, want %+v", *got[tp(0)], tc.want)
+			if !reflect.DeepEqual(*got[mkTP(0)], tc.want) {
+				t.Errorf("got %+v, want %+v", *got[mkTP(0)], tc.want)
 			}
 		})
 	}
@@ -384,8 +384,8 @@ func TestProcessedFrom(t *testing.T) {
 	// Killed with commits at 3 (partition 0) and 7 (partition 1): a restart
 	// must process 3..5 and 7 again; 9 was consumed, never processed.
 	in := inc("c1.1", assigned(0, 1, 2), consume(0, seq(0, 5)...), consume(1, 6, 7), consume(0, 4), inflight(1, 9), consume(2, 0))
-	got := ProcessedFrom(in, Offsets{tp(0): 3, tp(1): 7, tp(3): 0})
-	want := map[TP]int64{tp(0): 3, tp(1): 1, tp(3): 0}
+	got := ProcessedFrom(in, Offsets{mkTP(0): 3, mkTP(1): 7, mkTP(3): 0})
+	want := map[TP]int64{mkTP(0): 3, mkTP(1): 1, mkTP(3): 0}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %v, want %v", got, want)
 	}
@@ -413,18 +413,18 @@ func TestCommitsNotAhead(t *testing.T) {
 		{
 			name: "auto-store: the commit covers a record handed over but not processed",
 			inc:  inc("c1", assigned(0), consume(0, 40, 41), inflight(0, 42), commit("auto", 0, 43)),
-			err:  "orders[0]: committed 43 (auto), but processing had reached only 41; at most 42 may be committed", errTP: tp(0),
+			err:  "orders[0]: committed 43 (auto), but processing had reached only 41; at most 42 may be committed", errTP: mkTP(0),
 		},
 		{
 			name: "commit-before-process, killed in flight",
 			inc:  inc("c1", assigned(0), inflight(0, 42), commit("before-process", 0, 43)),
-			err:  "orders[0]: committed 43 (before-process) before any record on it was processed; at most 42 may be committed", errTP: tp(0),
+			err:  "orders[0]: committed 43 (before-process) before any record on it was processed; at most 42 may be committed", errTP: mkTP(0),
 		},
 		{
 			name:  "auto-store: two records handed over, none processed",
 			inc:   inc("c1", assigned(0), inflight(0, 42), inflight(0, 43), commit("auto", 0, 44)),
 			err:   "orders[0]: committed 44 (auto) before any record on it was processed; at most 42 may be committed",
-			errTP: tp(0),
+			errTP: mkTP(0),
 		},
 		{
 			name: "a commit of where reading began claims nothing",
@@ -433,7 +433,7 @@ func TestCommitsNotAhead(t *testing.T) {
 		{
 			name: "a commit on a partition never read",
 			inc:  inc("c1", assigned(0, 1), consume(0, 5), commit("sync", 1, 3)),
-			err:  "orders[1]: committed 3 (sync) before any record on it was processed; at most 0 may be committed", errTP: tp(1),
+			err:  "orders[1]: committed 3 (sync) before any record on it was processed; at most 0 may be committed", errTP: mkTP(1),
 		},
 		{
 			name: "failed commits claimed nothing",
@@ -448,12 +448,12 @@ func TestCommitsNotAhead(t *testing.T) {
 			name: "reassigned: the old start no longer counts",
 			inc: inc("c1", assigned(0), inflight(0, 50), revoked(true, 0),
 				assigned(0), inflight(0, 20), commit("auto", 0, 50)),
-			err: "orders[0]: committed 50 (auto) before any record on it was processed; at most 20 may be committed", errTP: tp(0),
+			err: "orders[0]: committed 50 (auto) before any record on it was processed; at most 20 may be committed", errTP: mkTP(0),
 		},
 		{
 			name: "the commit is judged when it happened, not at the ledger's end",
 			inc:  inc("c1", assigned(0), consume(0, 1), commit("async", 0, 5), consume(0, 2, 3, 4)),
-			err:  "orders[0]: committed 5 (async), but processing had reached only 1; at most 2 may be committed", errTP: tp(0),
+			err:  "orders[0]: committed 5 (async), but processing had reached only 1; at most 2 may be committed", errTP: mkTP(0),
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -478,11 +478,11 @@ func TestAssignment(t *testing.T) {
 		inc  Incarnation
 		want []TP
 	}{
-		{"eager rebalance", inc("c1", assigned(0, 1, 2), revoked(false, 0, 1, 2), assigned(2, 0)), []TP{tp(0), tp(2)}},
-		{"cooperative: increments", inc("c1", assigned(0, 1, 2), revoked(false, 1), assigned(3)), []TP{tp(0), tp(2), tp(3)}},
+		{"eager rebalance", inc("c1", assigned(0, 1, 2), revoked(false, 0, 1, 2), assigned(2, 0)), []TP{mkTP(0), mkTP(2)}},
+		{"cooperative: increments", inc("c1", assigned(0, 1, 2), revoked(false, 1), assigned(3)), []TP{mkTP(0), mkTP(2), mkTP(3)}},
 		{"lost", inc("c1", assigned(0, 1), revoked(true, 0, 1)), []TP{}},
 		{"stopped", inc("c1", assigned(0, 1), ledger.Event{Type: ledger.Stopped}), []TP{}},
-		{"killed: the ledger just ends", inc("c1", assigned(0, 1), consume(0, 1)), []TP{tp(0), tp(1)}},
+		{"killed: the ledger just ends", inc("c1", assigned(0, 1), consume(0, 1)), []TP{mkTP(0), mkTP(1)}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := Assignment(tc.inc); !reflect.DeepEqual(got, tc.want) {
@@ -493,7 +493,7 @@ func TestAssignment(t *testing.T) {
 }
 
 func TestOwners(t *testing.T) {
-	all := []TP{tp(2), tp(0), tp(1)}
+	all := []TP{mkTP(2), mkTP(0), mkTP(1)}
 	for _, tc := range []struct {
 		name   string
 		live   []Incarnation
@@ -504,38 +504,38 @@ func TestOwners(t *testing.T) {
 		{
 			name:   "one owner each",
 			live:   []Incarnation{inc("c1", assigned(0, 1)), inc("c2", assigned(2))},
-			owners: map[TP]string{tp(0): "c1", tp(1): "c1", tp(2): "c2"},
+			owners: map[TP]string{mkTP(0): "c1", mkTP(1): "c1", mkTP(2): "c2"},
 		},
 		{
 			name: "after a takeover: revoked everything, assigned everything",
 			live: []Incarnation{
 				inc("c1", assigned(0), revoked(false, 0), assigned(0, 1, 2)),
 			},
-			owners: map[TP]string{tp(0): "c1", tp(1): "c1", tp(2): "c1"},
+			owners: map[TP]string{mkTP(0): "c1", mkTP(1): "c1", mkTP(2): "c1"},
 		},
 		{
 			name: "a partition nobody owns",
 			live: []Incarnation{inc("c1", assigned(0)), inc("c2", assigned(1, 2), revoked(false, 2))},
-			err:  "orders[2]: no running consumer owns it, expected exactly 1 owner", errTP: tp(2),
-			owners: map[TP]string{tp(0): "c1", tp(1): "c2"},
+			err:  "orders[2]: no running consumer owns it, expected exactly 1 owner", errTP: mkTP(2),
+			owners: map[TP]string{mkTP(0): "c1", mkTP(1): "c2"},
 		},
 		{
 			name: "a lost revocation gives the partition up",
 			live: []Incarnation{inc("c1", assigned(0, 1, 2), revoked(true, 0, 1, 2), assigned(0, 1))},
-			err:  "orders[2]: no running consumer owns it, expected exactly 1 owner", errTP: tp(2),
-			owners: map[TP]string{tp(0): "c1", tp(1): "c1"},
+			err:  "orders[2]: no running consumer owns it, expected exactly 1 owner", errTP: mkTP(2),
+			owners: map[TP]string{mkTP(0): "c1", mkTP(1): "c1"},
 		},
 		{
 			name: "two owners",
 			live: []Incarnation{inc("c1", assigned(0, 1)), inc("c2", assigned(1, 2))},
-			err:  "orders[1]: owned by 2 consumers (c1, c2), expected exactly 1", errTP: tp(1),
-			owners: map[TP]string{tp(0): "c1", tp(2): "c2"},
+			err:  "orders[1]: owned by 2 consumers (c1, c2), expected exactly 1", errTP: mkTP(1),
+			owners: map[TP]string{mkTP(0): "c1", mkTP(2): "c2"},
 		},
 		{
 			name: "a stopped consumer owns nothing",
 			live: []Incarnation{inc("c1", assigned(0, 1, 2), ledger.Event{Type: ledger.Stopped}), inc("c2", assigned(1, 2))},
-			err:  "orders[0]: no running consumer owns it, expected exactly 1 owner", errTP: tp(0),
-			owners: map[TP]string{tp(1): "c2", tp(2): "c2"},
+			err:  "orders[0]: no running consumer owns it, expected exactly 1 owner", errTP: mkTP(0),
+			owners: map[TP]string{mkTP(1): "c2", mkTP(2): "c2"},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -588,8 +588,8 @@ func TestBound(t *testing.T) {
 		}
 	}
 
-	err := Bound("lost", tp(1), 2, Eq, 0)
-	assertFailed[*BoundError](t, err, tp(1))
+	err := Bound("lost", mkTP(1), 2, Eq, 0)
+	assertFailed[*BoundError](t, err, mkTP(1))
 	if want := "orders[1]: lost is 2, but the scenario expects == 0"; err.Error() != want {
 		t.Errorf("got %q, want %q", err, want)
 	}
