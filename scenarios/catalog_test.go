@@ -190,3 +190,29 @@ func BenchmarkCatalog(b *testing.B) {
 		}
 	}
 }
+
+// TestExercises runs every exercise as `make exercise N=... --no-pause`
+// does; those whose answer does not depend on timing must measure it.
+func TestExercises(t *testing.T) {
+	exercises, err := loadExercises()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(exercises) < 8 {
+		t.Fatalf("%d exercises, the workshop needs at least 8", len(exercises))
+	}
+	env := testEnv(t)
+	for _, ex := range exercises {
+		t.Run(ex.Name, func(t *testing.T) {
+			env.Out = testWriter{t}
+			var b strings.Builder
+			if _, err := ex.Run(t.Context(), env, &b, nil); err != nil {
+				t.Fatalf("%v\n%s", err, b.String())
+			}
+			if !strings.Contains(b.String(), "Measured: ") || !strings.Contains(b.String(), ex.Question[:20]) {
+				t.Errorf("the exercise did not ask and reveal:\n%s", b.String())
+			}
+			t.Log("\n" + b.String())
+		})
+	}
+}

@@ -5,6 +5,8 @@
 //	scenarios list
 //	scenarios explain NAME
 //	scenarios run [NAME...] [--format json] [--junit FILE] [--results DIR]
+//	scenarios exercises
+//	scenarios exercise N|NAME [--no-pause]
 //
 // With no --bootstrap, --config or $OFFSETLAB_BOOTSTRAP it starts its own
 // embedded stack; otherwise it runs against that cluster.
@@ -30,9 +32,10 @@ import (
 	"github.com/offsetlab/offsetlab/internal/scenario"
 	"github.com/offsetlab/offsetlab/internal/stack"
 	"github.com/offsetlab/offsetlab/internal/supervisor"
+	"github.com/offsetlab/offsetlab/internal/workshop"
 )
 
-//go:embed catalog/*.txtar
+//go:embed catalog/*.txtar exercises/*.txtar
 var catalogFS embed.FS
 
 // commands are what this executable becomes when the supervisor re-runs it.
@@ -47,7 +50,7 @@ func main() {
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		return cli.Usagef("scenarios takes a subcommand: list, explain NAME, run [NAME...]")
+		return cli.Usagef("scenarios takes a subcommand: list, explain NAME, run [NAME...], exercises, exercise N")
 	}
 	catalog, err := loadCatalog()
 	if err != nil {
@@ -73,8 +76,21 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return nil
 	case "run":
 		return runCatalog(ctx, catalog, args[1:], stdout, stderr)
+	case "exercises", "exercise":
+		exercises, err := loadExercises()
+		if err != nil {
+			return err
+		}
+		if args[0] == "exercises" {
+			t := out.NewTable(stdout, "n", "exercise", "question")
+			for _, ex := range exercises {
+				t.Row(ex.N, ex.Title, ex.Question)
+			}
+			return t.Flush()
+		}
+		return runExercise(ctx, exercises, args[1:], stdout, stderr)
 	}
-	return cli.Usagef("unknown subcommand %q (accepted: list, explain, run)", args[0])
+	return cli.Usagef("unknown subcommand %q (accepted: list, explain, run, exercises, exercise)", args[0])
 }
 
 func loadCatalog() ([]*scenario.Scenario, error) {
@@ -141,34 +157,11 @@ func runCatalog(ctx context.Context, catalog []*scenario.Scenario, args []string
 			selected = append(selected, sc)
 		}
 	}
-	external := env.Conn.Bootstrap != "" || env.Conn.File != "" || os.Getenv("OFFSETLAB_BOOTSTRAP") != ""
-	if err := env.Conn.Load(); err != nil {
+	stop, err := connect(ctx, &env, stderr)
+	if err != nil {
 		return err
 	}
-	if !external {
-		dir, err := os.MkdirTemp("", "offsetlab-stack-")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(dir)
-		opts := stack.Defaults()
-		opts.BrokerAddr, opts.RegistryAddr, opts.DataDir = "127.0.0.1:0", "127.0.0.1:0", dir
-		opts.BrokerConfigs = scenario.EmbeddedBrokerConfigs
-		s, err := stack.Start(opts)
-		if err != nil {
-			return err
-		}
-		defer s.Close()
-		env.Conn.Bootstrap, env.Conn.Registry, env.Embedded = s.BrokerAddr(), s.RegistryURL(), s
-		fmt.Fprintf(stderr, "embedded stack: broker %s, schema registry %s\n", s.BrokerAddr(), s.RegistryURL())
-	}
-	if err := env.Conn.CheckBroker(ctx); err != nil {
-		return err
-	}
-	if err := env.Conn.CheckRegistry(ctx); err != nil {
-		return err
-	}
-	env.RunID = time.Now().Format("150405")
+	defer stop()
 	env.Out = stdout
 	if format == out.JSON {
 		env.Out = stderr
@@ -233,3 +226,94 @@ func splitNames(args []string) (names, flags []string) {
 }
 
 func isBool(flag string) bool { return slices.Contains([]string{"-h", "-help", "--help"}, flag) }
+
+// connect settles where scenarios run: the cluster the flags, the
+// properties file or $OFFSETLAB_BOOTSTRAP name, or else an embedded stack of
+// its own on free ports, with a data directory so the broker can restart.
+// It checks, within --timeout, that broker and registry answer.
+func connect(ctx context.Context, env *scenario.Env, stderr io.Writer) (stop func(), err error) {
+	stop = func() {}
+	env.RunID = time.Now().Format("150405")
+	external := env.Conn.Bootstrap != "" || env.Conn.File != "" || os.Getenv("OFFSETLAB_BOOTSTRAP") != ""
+	if err := env.Conn.Load(); err != nil {
+		return stop, err
+	}
+	if !external {
+		dir, err := os.MkdirTemp("", "offsetlab-stack-")
+		if err != nil {
+			return stop, err
+		}
+		opts := stack.Defaults()
+		opts.BrokerAddr, opts.RegistryAddr, opts.DataDir = "127.0.0.1:0", "127.0.0.1:0", dir
+		opts.BrokerConfigs = scenario.EmbeddedBrokerConfigs
+		s, err := stack.Start(opts)
+		if err != nil {
+			os.RemoveAll(dir)
+			return stop, err
+		}
+		stop = func() { s.Close(); os.RemoveAll(dir) }
+		env.Conn.Bootstrap, env.Conn.Registry, env.Embedded = s.BrokerAddr(), s.RegistryURL(), s
+		fmt.Fprintf(stderr, "embedded stack: broker %s, schema registry %s\n", s.BrokerAddr(), s.RegistryURL())
+	}
+	if err := env.Conn.CheckBroker(ctx); err != nil {
+		return stop, err
+	}
+	return stop, env.Conn.CheckRegistry(ctx)
+}
+
+func loadExercises() ([]*workshop.Exercise, error) {
+	files, err := fs.Glob(catalogFS, "exercises/*.txtar")
+	if err != nil {
+		return nil, err
+	}
+	var all []*workshop.Exercise
+	for i, f := range files {
+		b, err := catalogFS.ReadFile(f)
+		if err != nil {
+			return nil, err
+		}
+		ex, err := workshop.Parse(i+1, strings.TrimSuffix(path.Base(f), ".txtar"), b)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, ex)
+	}
+	return all, nil
+}
+
+func runExercise(ctx context.Context, exercises []*workshop.Exercise, args []string, stdout, stderr io.Writer) error {
+	var env scenario.Env
+	var noPause bool
+	fs := flag.NewFlagSet("scenarios exercise", flag.ContinueOnError)
+	env.Conn.RegisterFlags(fs)
+	fs.BoolVar(&noPause, "no-pause", false, "do not ask for a prediction (CI, scripts)")
+	fs.StringVar(&env.Results, "results", "results", "keep a failed run's ledgers under `DIR`")
+	fs.DurationVar(&env.Wait, "wait", 30*time.Second, "bound of each wait verb that names none")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: scenarios exercise N|NAME [--no-pause] [flags]\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	names, flags := splitNames(args)
+	if err := cli.Parse(fs, flags, stderr); err != nil {
+		return err
+	}
+	if len(names) != 1 {
+		return cli.Usagef("name one exercise: scenarios exercise N (see scenarios exercises)")
+	}
+	ex, err := workshop.Find(exercises, names[0])
+	if err != nil {
+		return cli.Usagef("%v", err)
+	}
+	stop, err := connect(ctx, &env, stderr)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	env.Out = stdout
+	var in io.Reader = os.Stdin
+	if noPause || !out.IsTerminal(os.Stdin) {
+		in = nil
+	}
+	_, err = ex.Run(ctx, env, stdout, in)
+	return err
+}

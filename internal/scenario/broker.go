@@ -32,6 +32,7 @@ func (r *run) snapshot(args []string) error {
 		return err
 	}
 	r.snapshots[args[0]] = s
+	r.mark("snapshot", args[0])
 	t := out.NewTable(r.out, "    partition", "committed", "log-start", "log-end")
 	for _, name := range sortedKeys(s.tps) {
 		c, ok := s.Committed[name]
@@ -125,6 +126,46 @@ func (r *run) restoreBrokerConfigs() {
 	}
 }
 
+// resetOffsets moves $GROUP's committed offsets on every partition of
+// $TOPIC, as `offsets reset --execute` does: to-earliest, to-latest or
+// to-offset N. The group must be empty.
+func (r *run) resetOffsets(args []string) error {
+	var target groups.Target
+	switch {
+	case len(args) == 1 && args[0] == "to-earliest":
+		target.Kind = groups.ToEarliest
+	case len(args) == 1 && args[0] == "to-latest":
+		target.Kind = groups.ToLatest
+	case len(args) == 2 && args[0] == "to-offset":
+		n, err := strconv.ParseInt(args[1], 10, 64)
+		if err != nil {
+			return fmt.Errorf("%q is not an offset", args[1])
+		}
+		target = groups.Target{Kind: groups.ToOffset, Offset: n}
+	default:
+		return usage("reset-offsets")
+	}
+	scope := groups.Scope{Topics: []groups.TopicScope{{Topic: r.vars["TOPIC"]}}}
+	plan, err := r.admin.PlanReset(r.ctx, r.vars["GROUP"], scope, target)
+	if err != nil {
+		return err
+	}
+	for _, w := range plan.Warnings {
+		fmt.Fprintf(r.out, "    warning: %s\n", w)
+	}
+	if err := r.admin.ApplyReset(r.ctx, plan); err != nil {
+		return err
+	}
+	for _, row := range plan.Rows {
+		current := int64(-1001)
+		if row.Current != nil {
+			current = *row.Current
+		}
+		fmt.Fprintf(r.out, "    %s: %s -> %d\n", row.TP(), word(current), row.New)
+	}
+	return nil
+}
+
 func (r *run) restartBroker(args []string) error {
 	if len(args) != 0 {
 		return usage("restart-broker")
@@ -132,6 +173,7 @@ func (r *run) restartBroker(args []string) error {
 	if r.env.Embedded == nil {
 		return fmt.Errorf("restart-broker needs the embedded stack")
 	}
+	r.mark("restart-broker", "broker")
 	return r.env.Embedded.RestartBroker()
 }
 

@@ -72,7 +72,10 @@ type Result struct {
 	// after it by the consumer a resume or takeover check looked at.
 	KillToResume []time.Duration `json:"kill_to_resume_ns,omitempty"`
 	Dir          string          `json:"results_dir,omitempty"`
-	err          error
+	// Figures are the run's measured answers by name (see figures).
+	Figures map[string]int64 `json:"figures"`
+	Marks   []Mark           `json:"marks"`
+	err     error
 }
 
 // Err is the failure, typed, for errors.As.
@@ -171,6 +174,7 @@ func Run(ctx context.Context, sc *Scenario, env Env) *Result {
 		}
 	}
 	res.Rows = r.table()
+	res.Figures = r.figures()
 	if res.err == nil {
 		res.Passed = true
 		// A passing scenario's ledgers are not kept; a failing one's are.

@@ -39,6 +39,7 @@ func init() {
 		"snapshot":       {"snapshot LABEL: read $GROUP's committed offsets and $TOPIC's log bounds from the broker", (*run).snapshot},
 		"delete-records": {"delete-records BEFORE: delete the records below offset BEFORE on every partition of $TOPIC, as retention would", (*run).deleteRecords},
 		"broker-config":  {"broker-config NAME VALUE: set a dynamic broker config until the scenario ends (embedded: offset.retention.ms, ...)", (*run).brokerConfig},
+		"reset-offsets":  {"reset-offsets to-earliest|to-latest|to-offset N: move $GROUP's committed offsets on $TOPIC, as `offsets reset --execute` does (the group must be empty)", (*run).resetOffsets},
 		"restart-broker": {"restart-broker: stop the embedded broker and start it again from its data directory", (*run).restartBroker},
 		"require":        {"require embedded: the scenario needs the embedded stack", func(*run, []string) error { return nil }},
 		"expect":         {"expect CHECK ...: see `scenarios explain` for the checks", (*run).expect},
@@ -124,6 +125,7 @@ func (r *run) start(args []string) error {
 		return err
 	}
 	r.startArgs[name] = args[1:]
+	r.mark("start", fmt.Sprintf("%s#%d", name, len(r.ledgers[name])+1))
 	r.ledgers[name] = append(r.ledgers[name], path)
 	return nil
 }
@@ -256,6 +258,7 @@ func (r *run) kill(args []string) error {
 		return err
 	}
 	r.killedAt = p.Exited()
+	r.res.Marks = append(r.res.Marks, Mark{At: p.Exited(), Kind: "kill", Name: fmt.Sprintf("%s#%d", p.Name, p.Run)})
 	return nil
 }
 
@@ -269,6 +272,7 @@ func (r *run) stop(args []string) error {
 	if err != nil {
 		return err
 	}
+	r.res.Marks = append(r.res.Marks, Mark{At: p.Exited(), Kind: "stop", Name: fmt.Sprintf("%s#%d", p.Name, p.Run)})
 	if p.ExitCode() != 0 {
 		return fmt.Errorf("%s did not close cleanly: exit code %d", args[0], p.ExitCode())
 	}
