@@ -9,7 +9,7 @@ RESET ?= earliest
 COMMIT ?= auto
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test bench build stack produce consume offsets scenarios scenario up down fmt vet clean
+.PHONY: help demo test bench build stack produce consume offsets scenarios scenario exercises exercise up down fmt vet clean
 
 help: ## show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -49,6 +49,13 @@ scenarios: build ## run the whole scenario catalog (embedded stack unless OFFSET
 scenario: build ## run one scenario: make scenario NAME=auto-commit-kill (list: bin/scenarios list)
 	@test -n "$(NAME)" || { echo "usage: make scenario NAME=<scenario> (see bin/scenarios list)"; exit 2; }
 	$(BIN)/scenarios run $(NAME)
+
+exercises: build ## list the workshop exercises
+	@$(BIN)/scenarios exercises
+
+exercise: build ## predict, run and see the measured answer: make exercise N=3 (NO_PAUSE=1 for scripts)
+	@test -n "$(N)" || { echo "usage: make exercise N=<number or name> (see make exercises)"; exit 2; }
+	$(BIN)/scenarios exercise $(N) $(if $(NO_PAUSE),--no-pause)
 
 up: ## start Apache Kafka + Schema Registry with docker compose (same ports)
 	docker compose up -d --wait
