@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/xml"
 	"errors"
@@ -33,7 +34,7 @@ func TestMain(m *testing.M) {
 // the cluster $OFFSETLAB_BOOTSTRAP names.
 func testEnv(t *testing.T) scenario.Env {
 	t.Helper()
-	env := scenario.Env{Results: t.TempDir(), Out: testWriter{t}, Wait: 30 * time.Second, RunID: time.Now().Format("150405.000")}
+	env := scenario.Env{Results: t.TempDir(), Out: newTestWriter(t), Wait: 30 * time.Second, RunID: time.Now().Format("150405.000")}
 	env.Conn.Timeout = config.DefaultTimeout
 	if os.Getenv("OFFSETLAB_BOOTSTRAP") == "" {
 		s := stacktest.Start(t, func(o *stack.Options) {
@@ -57,7 +58,7 @@ func TestCatalog(t *testing.T) {
 	env := testEnv(t)
 	for _, sc := range catalog {
 		t.Run(sc.Name, func(t *testing.T) {
-			env.Out = testWriter{t}
+			env.Out = newTestWriter(t)
 			res := scenario.Run(t.Context(), sc, env)
 			var b strings.Builder
 			_ = scenario.PrintTable(&b, res)
@@ -142,13 +143,25 @@ func TestRunCommand(t *testing.T) {
 	}
 }
 
-// testWriter sends the story to the test log.
-type testWriter struct{ t *testing.T }
+// testWriter sends the story to the test log, a line at a time (a table
+// arrives in pieces).
+type testWriter struct {
+	t       *testing.T
+	pending *[]byte
+}
+
+func newTestWriter(t *testing.T) testWriter { return testWriter{t: t, pending: new([]byte)} }
 
 func (w testWriter) Write(b []byte) (int, error) {
-	w.t.Helper()
-	w.t.Log(strings.TrimRight(string(b), "\n"))
-	return len(b), nil
+	*w.pending = append(*w.pending, b...)
+	for {
+		i := bytes.IndexByte(*w.pending, '\n')
+		if i < 0 {
+			return len(b), nil
+		}
+		w.t.Log(string((*w.pending)[:i]))
+		*w.pending = (*w.pending)[i+1:]
+	}
 }
 
 // BenchmarkCatalog reports the wall time of the whole catalog and the
@@ -204,7 +217,7 @@ func TestExercises(t *testing.T) {
 	env := testEnv(t)
 	for _, ex := range exercises {
 		t.Run(ex.Name, func(t *testing.T) {
-			env.Out = testWriter{t}
+			env.Out = newTestWriter(t)
 			var b strings.Builder
 			if _, err := ex.Run(t.Context(), env, &b, nil); err != nil {
 				t.Fatalf("%v\n%s", err, b.String())

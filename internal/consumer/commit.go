@@ -45,6 +45,24 @@ const (
 	// 43) before it is processed. Killed while processing 42: the restart
 	// reads 43 and record 42 is never processed. Nothing is replayed.
 	commitBeforeProcess commitMode = "commit-before-process"
+	// commitTransactional is consume-transform-produce, exactly once:
+	// each record is produced to --output inside a transaction, and the
+	// transaction also carries the input offsets (SendOffsetsToTransaction
+	// with the consumer's group metadata), so the output records and the
+	// commit become visible together or not at all. The input is read with
+	// enable.auto.commit=false and isolation.level=read_committed.
+	//
+	// Killed while processing 42, with the open transaction holding 30..42
+	// (the last one committed 30): the output records 30..41 are on the
+	// broker but belong to a transaction that never committed, and the
+	// group's committed offset is still 30. The restart, with the same
+	// transactional.id, calls InitTransactions, which fences the dead
+	// instance and aborts its transaction; it then reads 30..42 again and
+	// produces them again. The transformer replays 30..41 (as at-least-once
+	// would), but a read_committed reader of the output never sees the
+	// aborted copies: each input record appears there exactly once. A
+	// read_uncommitted reader sees both.
+	commitTransactional commitMode = "transactional"
 )
 
 // modeSpec is what a commit mode asks of librdkafka.
@@ -60,6 +78,8 @@ var commitModes = map[commitMode]modeSpec{
 	commitSync:          {commitSync, kafka.ConfigMap{"enable.auto.commit": false, "enable.auto.offset.store": false}},
 	commitAsync:         {commitAsync, kafka.ConfigMap{"enable.auto.commit": false, "enable.auto.offset.store": false}},
 	commitBeforeProcess: {commitBeforeProcess, kafka.ConfigMap{"enable.auto.commit": false, "enable.auto.offset.store": false}},
+	commitTransactional: {commitTransactional, kafka.ConfigMap{
+		"enable.auto.commit": false, "enable.auto.offset.store": false, "isolation.level": "read_committed"}},
 }
 
 func commitModeNames() string {
@@ -77,6 +97,9 @@ type committer struct {
 	c      *kafka.Consumer
 	ledger *ledger.Writer
 	stats  *stats
+
+	// transactional mode: the transaction that carries records and offsets.
+	txn *transactor
 
 	// async mode: the newest processed offset per partition, and a signal.
 	mu   sync.Mutex
@@ -103,6 +126,35 @@ func newCommitter(mode commitMode, c *kafka.Consumer, l *ledger.Writer, s *stats
 	return cm
 }
 
+// process is the processing step of the transactional mode: it produces m
+// into the open transaction, and reports false when it could not (the
+// transaction was aborted and the input rewound, so m comes again). The
+// other modes process nothing here.
+func (cm *committer) process(m *kafka.Message) (bool, error) {
+	if cm.txn == nil {
+		return true, nil
+	}
+	return cm.txn.produce(m)
+}
+
+// idle runs when Poll had nothing to hand over: the transactional mode
+// commits what it holds, so the output does not wait for more input.
+func (cm *committer) idle() error {
+	if cm.txn == nil {
+		return nil
+	}
+	return cm.txn.commit("idle")
+}
+
+// failed is the error that stops the run, if the mode has one: the
+// transactional producer's fatal error (fenced by a newer instance, say).
+func (cm *committer) failed() error {
+	if cm.txn == nil {
+		return nil
+	}
+	return cm.txn.fatal
+}
+
 // beforeProcess runs after Poll handed m over and before processing it.
 func (cm *committer) beforeProcess(m *kafka.Message) error {
 	if cm.mode != commitBeforeProcess {
@@ -124,6 +176,8 @@ func (cm *committer) afterProcess(m *kafka.Message) error {
 		}
 	case commitSync:
 		return cm.commitSync(nextOffset(m), "sync")
+	case commitTransactional:
+		return cm.txn.processed()
 	case commitAsync:
 		tp := nextOffset(m)
 		cm.mu.Lock()
@@ -143,6 +197,8 @@ func (cm *committer) afterProcess(m *kafka.Message) error {
 // otherwise make it silently).
 func (cm *committer) flush(source string) {
 	switch cm.mode {
+	case commitTransactional:
+		_ = cm.txn.commit(source)
 	case commitAsync:
 		cm.mu.Lock()
 		offsets := cm.drain()
@@ -167,6 +223,14 @@ func (cm *committer) close() {
 		<-cm.done
 	}
 	cm.flush("close")
+}
+
+// release closes what the mode owns beside the consumer, once the consumer
+// is closed: the transactional producer.
+func (cm *committer) release() {
+	if cm.txn != nil {
+		cm.txn.close()
+	}
 }
 
 func (cm *committer) asyncLoop() {

@@ -35,8 +35,15 @@ type options struct {
 	heartbeatInterval time.Duration
 	statsInterval     time.Duration
 	ledger            string
-	format            string
-	quiet             bool
+
+	// --commit transactional (consume-transform-produce).
+	output          string        // the topic each record is produced to
+	transactionalID string        // the producer's transactional.id
+	txnRecords      int           // commit the transaction after this many records
+	txnInterval     time.Duration // or after it has been open this long
+	nameSet         bool          // --name was given: the default transactional.id is stable
+	format          string
+	quiet           bool
 }
 
 // resetPolicies maps what users may type to librdkafka's auto.offset.reset.
@@ -80,6 +87,10 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.ledger, "ledger", "", "write the JSON-lines ledger of everything the consumer did to `FILE`")
 	fs.StringVar(&o.format, "format", out.Text, "record output: text or json")
 	fs.BoolVar(&o.quiet, "quiet", false, "do not print records, only the summary")
+	fs.StringVar(&o.output, "output", "", "with --commit transactional: the `TOPIC` each record is produced to, in the transaction that commits its offset")
+	fs.StringVar(&o.transactionalID, "transactional-id", "", "with --commit transactional: the producer's transactional.id (default offsetlab-GROUP-NAME); a restart with the same id fences its killed predecessor and aborts its open transaction")
+	fs.IntVar(&o.txnRecords, "txn-records", 100, "with --commit transactional: commit the transaction after this many records (and whenever the input runs dry)")
+	fs.DurationVar(&o.txnInterval, "txn-interval", 5*time.Second, "with --commit transactional: commit the transaction once it has been open this long, whatever its size")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: consumer --group G --topic T [flags]\n\nConsumes in a group and records what it did. SIGTERM or SIGINT closes cleanly\n(final commit, leave the group); SIGUSR1 prints Position() and Committed().\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -87,18 +98,21 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	if err := cli.Parse(fs, args, stderr); err != nil {
 		return nil, err
 	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	o.nameSet = set["name"]
 	for _, t := range strings.Split(topics, ",") {
 		if t = strings.TrimSpace(t); t != "" {
 			o.topics = append(o.topics, t)
 		}
 	}
-	if err := o.validate(commit); err != nil {
+	if err := o.validate(commit, set); err != nil {
 		return nil, err
 	}
 	return o, o.conn.Load()
 }
 
-func (o *options) validate(commit string) error {
+func (o *options) validate(commit string, set map[string]bool) error {
 	switch {
 	case o.group == "":
 		return cli.Usagef("--group is required")
@@ -125,10 +139,53 @@ func (o *options) validate(commit string) error {
 	if o.protocol == "consumer" && (o.sessionTimeout > 0 || o.heartbeatInterval > 0) {
 		return cli.Usagef("--session-timeout and --heartbeat-interval belong to the classic protocol; with --protocol consumer the broker sets them (group.consumer.session.timeout.ms)")
 	}
+	if err := o.validateTransactional(set); err != nil {
+		return err
+	}
 	if err := out.CheckFormat(o.format); err != nil {
 		return err
 	}
 	return nil
+}
+
+// validateTransactional checks the flags of --commit transactional, and that
+// they are not given to another mode, where they would silently do nothing.
+func (o *options) validateTransactional(set map[string]bool) error {
+	if o.commit != commitTransactional {
+		for _, f := range []string{"output", "transactional-id", "txn-records", "txn-interval"} {
+			if set[f] {
+				return cli.Usagef("--%s goes with --commit transactional (consume-transform-produce), not --commit %s", f, o.commit)
+			}
+		}
+		return nil
+	}
+	switch {
+	case o.output == "":
+		return cli.Usagef("--commit transactional needs --output TOPIC: the topic each consumed record is produced to, in the transaction that commits its offset")
+	case slices.Contains(o.topics, o.output):
+		return cli.Usagef("--output %s is also an input topic: the transformer would consume its own output", o.output)
+	case o.txnRecords < 1:
+		return cli.Usagef("--txn-records must be 1 or more, got %d", o.txnRecords)
+	case o.txnInterval <= 0:
+		return cli.Usagef("--txn-interval must be positive, got %s", o.txnInterval)
+	}
+	for _, kv := range o.conn.Overrides {
+		if kv[0] == "enable.auto.commit" && kv[1] != "false" {
+			return cli.Usagef("-X enable.auto.commit=%s cannot go with --commit transactional: the offsets are committed by the transaction (SendOffsetsToTransaction), never by the consumer", kv[1])
+		}
+	}
+	return nil
+}
+
+// txnID is the producer's transactional.id. The default is derived from the
+// group and --name, so that a consumer restarted with the same name gets the
+// same id: its InitTransactions then fences the killed instance and aborts
+// the transaction it left open.
+func (o *options) txnID() string {
+	if o.transactionalID != "" {
+		return o.transactionalID
+	}
+	return "offsetlab-" + o.group + "-" + o.name
 }
 
 // configMap states, once, how each typed knob becomes a librdkafka property.
@@ -162,4 +219,16 @@ func (o *options) configMap() kafka.ConfigMap {
 		cm["heartbeat.interval.ms"] = int(o.heartbeatInterval / time.Millisecond)
 	}
 	return o.conn.ConfigMap(cm)
+}
+
+// producerConfigMap is the transactional producer of --commit transactional.
+// Delivery reports are off: CommitTransaction flushes and fails, abortably,
+// if any record of the transaction was not delivered, which is the only
+// outcome a transaction has.
+func (o *options) producerConfigMap() kafka.ConfigMap {
+	return o.conn.ConfigMap(kafka.ConfigMap{
+		"client.id":           o.name,
+		"transactional.id":    o.txnID(),
+		"go.delivery.reports": false,
+	})
 }

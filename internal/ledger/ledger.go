@@ -56,7 +56,8 @@ type Event struct {
 	Record *Record `json:"record,omitempty"`
 	// Partitions is set for assigned, revoked, fetching, committed and snapshot.
 	Partitions []Offset `json:"partitions,omitempty"`
-	// Source says who committed: auto, sync, async, before-process or close.
+	// Source says who committed: auto, sync, async, before-process, revoke,
+	// close or transaction.
 	Source string `json:"source,omitempty"`
 	Lost   bool   `json:"lost,omitempty"`
 	Error  string `json:"error,omitempty"`
