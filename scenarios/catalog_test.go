@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -19,6 +20,7 @@ import (
 	"github.com/offsetlab/offsetlab/internal/stack"
 	"github.com/offsetlab/offsetlab/internal/stack/stacktest"
 	"github.com/offsetlab/offsetlab/internal/supervisor"
+	"github.com/offsetlab/offsetlab/internal/timeline"
 	"github.com/offsetlab/offsetlab/internal/verify"
 )
 
@@ -56,15 +58,31 @@ func TestCatalog(t *testing.T) {
 		t.Fatal(err)
 	}
 	env := testEnv(t)
+	pictures := t.TempDir()
 	for _, sc := range catalog {
 		t.Run(sc.Name, func(t *testing.T) {
 			env.Out = newTestWriter(t)
+			env.Timeline = filepath.Join(pictures, sc.Name+".html")
 			res := scenario.Run(t.Context(), sc, env)
 			var b strings.Builder
 			_ = scenario.PrintTable(&b, res)
 			t.Log("\n" + b.String())
 			if !res.Passed {
 				t.Fatalf("%s failed: %v", sc.Name, res.Err())
+			}
+			// The picture of a kill scenario shows the kill and where the
+			// restart resumed.
+			page, err := os.ReadFile(env.Timeline)
+			if err != nil {
+				t.Fatalf("no timeline: %v", err)
+			}
+			for _, m := range res.Marks {
+				if m.Kind == timeline.MarkKill && !strings.Contains(string(page), `class="mark kill"`) {
+					t.Errorf("the timeline of %s has no kill marker", sc.Name)
+				}
+			}
+			if strings.HasSuffix(sc.Name, "-kill") && !strings.Contains(string(page), `class="resume"`) {
+				t.Errorf("the timeline of %s has no resume point", sc.Name)
 			}
 		})
 	}

@@ -32,6 +32,7 @@ import (
 	"github.com/offsetlab/offsetlab/internal/scenario"
 	"github.com/offsetlab/offsetlab/internal/stack"
 	"github.com/offsetlab/offsetlab/internal/supervisor"
+	"github.com/offsetlab/offsetlab/internal/timeline"
 	"github.com/offsetlab/offsetlab/internal/workshop"
 )
 
@@ -135,6 +136,8 @@ func runCatalog(ctx context.Context, catalog []*scenario.Scenario, args []string
 	fs.StringVar(&junit, "junit", "", "also write JUnit XML results to `FILE`")
 	fs.StringVar(&env.Results, "results", "results", "keep a failed scenario's ledgers and snapshots under `DIR`")
 	fs.DurationVar(&env.Wait, "wait", 30*time.Second, "bound of each wait verb that names none")
+	var drawTo string
+	fs.StringVar(&drawTo, "timeline", "", "draw each run to `FILE`.html or .svg (several scenarios: FILE-NAME.html)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: scenarios run [flags] [NAME...]\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -145,6 +148,11 @@ func runCatalog(ctx context.Context, catalog []*scenario.Scenario, args []string
 	}
 	if err := out.CheckFormat(format); err != nil {
 		return err
+	}
+	if drawTo != "" {
+		if err := timeline.CheckPath(drawTo); err != nil {
+			return err
+		}
 	}
 	selected := catalog
 	if len(names) > 0 {
@@ -169,6 +177,13 @@ func runCatalog(ctx context.Context, catalog []*scenario.Scenario, args []string
 	var results []*scenario.Result
 	failed := 0
 	for _, sc := range selected {
+		if drawTo != "" {
+			env.Timeline = drawTo
+			if len(selected) > 1 {
+				ext := path.Ext(drawTo)
+				env.Timeline = strings.TrimSuffix(drawTo, ext) + "-" + sc.Name + ext
+			}
+		}
 		res := scenario.Run(ctx, sc, env)
 		results = append(results, res)
 		if !res.Passed {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/offsetlab/offsetlab/internal/groups"
 	"github.com/offsetlab/offsetlab/internal/out"
+	"github.com/offsetlab/offsetlab/internal/timeline"
 )
 
 // snapshot is what the broker said at one moment: the group's committed
@@ -32,7 +33,7 @@ func (r *run) snapshot(args []string) error {
 		return err
 	}
 	r.snapshots[args[0]] = s
-	r.mark("snapshot", args[0])
+	r.mark(timeline.MarkSnapshot, args[0])
 	t := out.NewTable(r.out, "    partition", "committed", "log-start", "log-end")
 	for _, name := range sortedKeys(s.tps) {
 		c, ok := s.Committed[name]
@@ -173,7 +174,7 @@ func (r *run) restartBroker(args []string) error {
 	if r.env.Embedded == nil {
 		return fmt.Errorf("restart-broker needs the embedded stack")
 	}
-	r.mark("restart-broker", "broker")
+	r.mark(timeline.MarkRestartBroker, "broker")
 	return r.env.Embedded.RestartBroker()
 }
 

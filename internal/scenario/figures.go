@@ -6,18 +6,41 @@ import (
 	"time"
 
 	"github.com/offsetlab/offsetlab/internal/ledger"
+	"github.com/offsetlab/offsetlab/internal/timeline"
+	"github.com/offsetlab/offsetlab/internal/tp"
 )
 
-// Mark is a moment of a run worth drawing: a start, kill, stop, snapshot or
-// broker restart.
-type Mark struct {
-	At   time.Time `json:"at"`
-	Kind string    `json:"kind"`
-	Name string    `json:"name"`
+func (r *run) mark(kind, name string) {
+	r.res.Marks = append(r.res.Marks, timeline.Mark{At: time.Now(), Kind: kind, Name: name})
 }
 
-func (r *run) mark(kind, name string) {
-	r.res.Marks = append(r.res.Marks, Mark{At: time.Now(), Kind: kind, Name: name})
+// timeline draws the run to the file Env.Timeline names.
+func (r *run) timeline() error {
+	t := timeline.Run{Scenario: r.sc.Name, Claim: r.sc.Claim, Marks: r.res.Marks, Committed: map[string]map[tp.TP]int64{}}
+	for name, paths := range r.ledgers {
+		for n := range paths {
+			inc, err := r.incarnation(name, n+1)
+			if err != nil {
+				return err
+			}
+			t.Incarnations = append(t.Incarnations, inc)
+		}
+	}
+	for _, p := range r.acked {
+		events, err := ledger.Read(p)
+		if err != nil {
+			return err
+		}
+		t.Acked = append(t.Acked, events...)
+	}
+	for label, s := range r.snapshots {
+		committed := map[tp.TP]int64{}
+		for name, c := range s.Committed {
+			committed[s.tps[name]] = c
+		}
+		t.Committed[label] = committed
+	}
+	return timeline.Write(r.env.Timeline, t)
 }
 
 // figures are the measured answers a run can give, by name, for exercises

@@ -13,6 +13,7 @@ import (
 	"github.com/offsetlab/offsetlab/internal/config"
 	"github.com/offsetlab/offsetlab/internal/groups"
 	"github.com/offsetlab/offsetlab/internal/supervisor"
+	"github.com/offsetlab/offsetlab/internal/timeline"
 )
 
 // Env is where scenarios run.
@@ -30,6 +31,8 @@ type Env struct {
 	Wait time.Duration
 	// RunID makes topic and group names unique to this run.
 	RunID string
+	// Timeline, when set, is the .html or .svg file each run is drawn to.
+	Timeline string
 }
 
 // EmbeddedBrokerConfigs are the broker configs the runner's embedded stack
@@ -74,7 +77,7 @@ type Result struct {
 	Dir          string          `json:"results_dir,omitempty"`
 	// Figures are the run's measured answers by name (see figures).
 	Figures map[string]int64 `json:"figures"`
-	Marks   []Mark           `json:"marks"`
+	Marks   []timeline.Mark  `json:"marks"`
 	err     error
 }
 
@@ -175,6 +178,13 @@ func Run(ctx context.Context, sc *Scenario, env Env) *Result {
 	}
 	res.Rows = r.table()
 	res.Figures = r.figures()
+	if env.Timeline != "" {
+		if err := r.timeline(); err != nil {
+			fmt.Fprintf(r.out, "    unable to draw the timeline: %v\n", err)
+		} else {
+			fmt.Fprintf(r.out, "    timeline: %s\n", env.Timeline)
+		}
+	}
 	if res.err == nil {
 		res.Passed = true
 		// A passing scenario's ledgers are not kept; a failing one's are.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/offsetlab/offsetlab/internal/ledger"
 	"github.com/offsetlab/offsetlab/internal/supervisor"
+	"github.com/offsetlab/offsetlab/internal/timeline"
 	"github.com/offsetlab/offsetlab/internal/verify"
 )
 
@@ -125,7 +126,7 @@ func (r *run) start(args []string) error {
 		return err
 	}
 	r.startArgs[name] = args[1:]
-	r.mark("start", fmt.Sprintf("%s#%d", name, len(r.ledgers[name])+1))
+	r.mark(timeline.MarkStart, fmt.Sprintf("%s#%d", name, len(r.ledgers[name])+1))
 	r.ledgers[name] = append(r.ledgers[name], path)
 	return nil
 }
@@ -258,7 +259,7 @@ func (r *run) kill(args []string) error {
 		return err
 	}
 	r.killedAt = p.Exited()
-	r.res.Marks = append(r.res.Marks, Mark{At: p.Exited(), Kind: "kill", Name: fmt.Sprintf("%s#%d", p.Name, p.Run)})
+	r.res.Marks = append(r.res.Marks, timeline.Mark{At: p.Exited(), Kind: timeline.MarkKill, Name: fmt.Sprintf("%s#%d", p.Name, p.Run)})
 	return nil
 }
 
@@ -272,7 +273,7 @@ func (r *run) stop(args []string) error {
 	if err != nil {
 		return err
 	}
-	r.res.Marks = append(r.res.Marks, Mark{At: p.Exited(), Kind: "stop", Name: fmt.Sprintf("%s#%d", p.Name, p.Run)})
+	r.res.Marks = append(r.res.Marks, timeline.Mark{At: p.Exited(), Kind: timeline.MarkStop, Name: fmt.Sprintf("%s#%d", p.Name, p.Run)})
 	if p.ExitCode() != 0 {
 		return fmt.Errorf("%s did not close cleanly: exit code %d", args[0], p.ExitCode())
 	}

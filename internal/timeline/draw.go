@@ -1,0 +1,630 @@
+package timeline
+
+import (
+	"bytes"
+	"cmp"
+	"fmt"
+	"html"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	svg "github.com/ajstarks/svgo"
+)
+
+// The picture's geometry, in pixels. Elements carry a class (and data-*
+// attributes) naming what they show, so tests and readers of the source
+// find them by meaning; their look is in presentation attributes, which
+// every SVG viewer honours, inline in HTML or alone.
+const (
+	width     = 1160
+	plotLeft  = 90
+	plotRight = width - 24
+	plotH     = 190
+	rowH      = 20 // a legend row
+	markRowH  = 15 // a row of mark labels
+	// Up to this many records in a lane, each is drawn as its own dot on
+	// top of the lines; beyond it, consecutive records are lines alone.
+	maxDots = 400
+	// A run of records is cut where processing paused for this many pixels.
+	maxGapPx = 40
+)
+
+// Colours: one per incarnation (none of them red or orange, which mean a
+// kill, a loss and a replay), then the fixed ones.
+var palette = []string{"#2563eb", "#7c3aed", "#0d9488", "#475569", "#c026d3", "#65a30d", "#0891b2", "#92400e"}
+
+const (
+	red       = "#dc2626"
+	orange    = "#f59e0b"
+	darkOr    = "#b45309"
+	ink       = "#111827"
+	grey      = "#6b7280"
+	light     = "#e5e7eb"
+	green     = "#15803d"
+	purple    = "#7e22ce"
+	labelGrey = "#4b5563"
+)
+
+func colour(inc int) string { return palette[inc%len(palette)] }
+
+// a is one attribute, its value escaped for XML.
+func a(k, v string) string { return k + `="` + html.EscapeString(v) + `"` }
+
+func ai(k string, v int64) string { return k + `="` + strconv.FormatInt(v, 10) + `"` }
+
+// halo makes text readable over lines: a white outline painted under it.
+const halo = `stroke="#ffffff" stroke-width="3" stroke-linejoin="round" paint-order="stroke"`
+
+// markStyle is how each kind of mark is drawn: colour, dashes, width, and
+// what its label says.
+func markStyle(m mark) (class, stroke, dash, width, label string) {
+	switch m.kind {
+	case MarkKill:
+		return "mark kill", red, "", "2", "kill -9 " + m.name
+	case MarkStop:
+		return "mark stop", grey, "6 3", "1.5", "stop " + m.name
+	case MarkStart:
+		if m.restart {
+			return "mark restart", green, "3 3", "1.5", "restart " + m.name
+		}
+		return "mark start", green, "3 3", "1.5", "start " + m.name
+	case MarkSnapshot:
+		return "mark snapshot", "#9ca3af", "1 3", "1", strings.TrimSpace("snapshot " + m.name)
+	case MarkRestartBroker:
+		return "mark restart-broker", purple, "8 3 2 3", "2", "broker restarted"
+	}
+	return "mark other", grey, "2 2", "1", strings.TrimSpace(m.kind + " " + m.name)
+}
+
+// textWidth estimates the width of a label in a sans-serif font.
+func textWidth(s string, size float64) int { return int(math.Ceil(float64(len(s)) * size * 0.56)) }
+
+type legendItem struct {
+	key, text string
+	swatch    func(s *svg.SVG, x, y int)
+}
+
+func draw(m *model, r Run, header bool) []byte {
+	var buf bytes.Buffer
+	s := svg.New(&buf)
+
+	// Lay the picture out top to bottom before drawing: the height goes first.
+	y := 8
+	var claim []string
+	titleY := 0
+	if header {
+		titleY = y + 22
+		y += 32
+		claim = wrap("Claim: "+r.Claim, 150)
+		if r.Claim == "" {
+			claim = nil
+		}
+		y += len(claim)*18 + 4
+	}
+	items := legend(m)
+	legendTop := y + 4
+	rows := layoutLegend(items)
+	nrows := 1
+	for _, it := range rows {
+		nrows = max(nrows, it.row+1)
+	}
+	legendH := 12 + nrows*rowH + 22
+	y = legendTop + legendH + 10
+	markTop := y
+	markRows := layoutMarks(m)
+	nmark := 0
+	for _, r := range markRows {
+		nmark = max(nmark, r+1)
+	}
+	y += nmark*markRowH + 4
+	linesTop := y
+	laneTops := make([]int, len(m.lanes))
+	for i := range m.lanes {
+		laneTops[i] = y
+		y += 22 + plotH + 24
+		if i == len(m.lanes)-1 {
+			y += 18
+		}
+		y += 10
+	}
+	if len(m.lanes) == 0 {
+		y += 40
+	}
+	height := y + 6
+
+	s.Start(width, height, a("viewBox", fmt.Sprintf("0 0 %d %d", width, height)), `id="offsetlab-timeline"`, `font-family="Helvetica, Arial, sans-serif"`)
+	s.Title("offsetlab timeline: " + r.Scenario)
+	s.Rect(0, 0, width, height, `fill="#ffffff"`)
+	if header {
+		s.Text(16, titleY, "offsetlab timeline: "+r.Scenario, `id="title"`, `font-size="20"`, `font-weight="bold"`, a("fill", ink))
+		for i, line := range claim {
+			s.Text(16, titleY+22+i*18, line, `class="claim"`, `font-size="14"`, a("fill", ink))
+		}
+	}
+	drawLegend(s, rows, legendTop, legendH)
+
+	if len(m.lanes) == 0 {
+		s.Text(plotLeft, linesTop+24, "Nothing to draw: no record was acked, processed or committed in this run.", `class="empty"`, `font-size="14"`, a("fill", labelGrey))
+	}
+	xs := newXScale(m.span)
+	for i, l := range m.lanes {
+		drawLane(s, m, l, xs, laneTops[i], i == len(m.lanes)-1)
+	}
+	bottom := linesTop
+	if n := len(m.lanes); n > 0 {
+		bottom = laneTops[n-1] + 22 + plotH
+	}
+	// A mark's line runs down through the label rows below its own, so
+	// the rows are drawn top first: each label is painted over the lines.
+	order := make([]int, len(m.marks))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(i, j int) int { return cmp.Compare(markRows[i], markRows[j]) })
+	for _, i := range order {
+		mk := m.marks[i]
+		class, stroke, dash, w, _ := markStyle(mk)
+		label, _, _, endAnchor := markLabel(mk, xs)
+		x := xs.x(mk.at)
+		ly := markTop + (markRows[i]+1)*markRowH - 3
+		s.Group(a("class", class), a("data-name", mk.name), ai("data-ms", mk.at.Milliseconds()))
+		attrs := []string{a("stroke", stroke), a("stroke-width", w)}
+		if dash != "" {
+			attrs = append(attrs, a("stroke-dasharray", dash))
+		}
+		s.Line(x, ly+3, x, bottom, attrs...)
+		if endAnchor {
+			s.Text(x-3, ly, label, `class="mark-label"`, `font-size="11"`, a("fill", stroke), `font-weight="bold"`, `text-anchor="end"`, halo)
+		} else {
+			s.Text(x+3, ly, label, `class="mark-label"`, `font-size="11"`, a("fill", stroke), `font-weight="bold"`, halo)
+		}
+		s.Gend()
+	}
+	s.End()
+	return buf.Bytes()
+}
+
+// wrap breaks text into lines of at most n characters, at spaces.
+func wrap(text string, n int) []string {
+	var lines []string
+	line := ""
+	for _, w := range strings.Fields(text) {
+		if line != "" && len(line)+1+len(w) > n {
+			lines = append(lines, line)
+			line = ""
+		}
+		if line != "" {
+			line += " "
+		}
+		line += w
+	}
+	if line != "" {
+		lines = append(lines, line)
+	}
+	return lines
+}
+
+// legend lists what the picture shows, in the order a newcomer reads it.
+func legend(m *model) []legendItem {
+	var items []legendItem
+	for i, name := range m.names {
+		c := colour(i)
+		items = append(items, legendItem{"processed-" + name, "records processed by " + name, func(s *svg.SVG, x, y int) {
+			s.Line(x, y, x+22, y-6, a("stroke", c), `stroke-width="2.5"`, `stroke-linecap="round"`)
+			s.Circle(x+11, y-3, 2, a("fill", c))
+		}})
+	}
+	var replayed, lost, resumes, broker int
+	for _, l := range m.lanes {
+		replayed += len(l.replayed)
+		lost += len(l.lost)
+		resumes += len(l.resumes)
+		broker += len(l.broker)
+	}
+	none := func(text string, n int) string {
+		if n == 0 {
+			return text + " (none here)"
+		}
+		return text
+	}
+	items = append(items,
+		legendItem{"committed", "committed offset, from the consumers' commits", func(s *svg.SVG, x, y int) {
+			s.Polyline([]int{x, x + 11, x + 11, x + 22}, []int{y, y, y - 7, y - 7}, a("stroke", ink), `stroke-width="2"`, `fill="none"`)
+		}},
+		legendItem{"broker-committed", none("committed offset the broker held at a snapshot", broker), func(s *svg.SVG, x, y int) {
+			diamond(s, x+11, y-3, a("fill", "#ffffff"), a("stroke", ink), `stroke-width="2"`)
+		}},
+		legendItem{"resume", none("resume point: first record read after a restart", resumes), func(s *svg.SVG, x, y int) {
+			triangle(s, x+11, y-3, a("fill", grey), a("stroke", ink), `stroke-width="1.5"`)
+		}},
+		legendItem{"replay", none("replayed: processed again", replayed), func(s *svg.SVG, x, y int) {
+			s.Line(x+2, y-3, x+20, y-3, a("stroke", orange), `stroke-width="9"`, `stroke-opacity="0.55"`, `stroke-linecap="round"`)
+		}},
+		legendItem{"lost", none("lost: acked by the broker, never processed", lost), func(s *svg.SVG, x, y int) {
+			s.Rect(x, y-10, 22, 12, a("fill", red), `fill-opacity="0.16"`)
+			s.Rect(x, y-10, 4, 12, a("fill", red))
+		}},
+	)
+	kinds := map[string]bool{}
+	for _, mk := range m.marks {
+		k := mk.kind
+		if k == MarkStart && mk.restart {
+			k = "restart"
+		}
+		kinds[k] = true
+	}
+	for _, k := range []struct{ kind, text string }{
+		{MarkKill, "kill -9: no commit, no leaving the group"},
+		{MarkStop, "stop: a clean close, which commits"},
+		{MarkStart, "start of a consumer"},
+		{"restart", "restart: the same consumer started again"},
+		{MarkSnapshot, "snapshot: the runner asked the broker"},
+		{MarkRestartBroker, "broker restarted"},
+	} {
+		if !kinds[k.kind] {
+			continue
+		}
+		mk := mark{kind: k.kind}
+		if k.kind == "restart" {
+			mk = mark{kind: MarkStart, restart: true}
+		}
+		_, stroke, dash, w, _ := markStyle(mk)
+		items = append(items, legendItem{"mark-" + k.kind, k.text, func(s *svg.SVG, x, y int) {
+			attrs := []string{a("stroke", stroke), a("stroke-width", w)}
+			if dash != "" {
+				attrs = append(attrs, a("stroke-dasharray", dash))
+			}
+			s.Line(x+11, y-12, x+11, y+3, attrs...)
+		}})
+	}
+	return items
+}
+
+type placed struct {
+	legendItem
+	row, x int
+}
+
+// layoutLegend puts the legend's items in a grid, row by row.
+func layoutLegend(items []legendItem) []placed {
+	const cols = 3
+	colW := (width - 40) / cols
+	out := make([]placed, len(items))
+	for i, it := range items {
+		out[i] = placed{it, i / cols, 20 + (i%cols)*colW}
+	}
+	return out
+}
+
+func drawLegend(s *svg.SVG, items []placed, top, h int) {
+	s.Group(`id="legend"`)
+	s.Rect(8, top, width-16, h, `fill="#f9fafb"`, a("stroke", light), `rx="4"`)
+	for _, it := range items {
+		y := top + 12 + (it.row+1)*rowH - 6
+		s.Group(`class="legend-item"`, a("data-key", it.key))
+		it.swatch(s, it.x, y)
+		s.Text(it.x+30, y, it.text, `font-size="12"`, a("fill", ink))
+		s.Gend()
+	}
+	s.Text(20, top+h-10, "Across: seconds since the scenario started.  Up: the offset in the partition. "+
+		"A committed offset is the next offset to read, so it sits just above the last record processed.",
+		`class="legend-axes"`, `font-size="12"`, a("fill", labelGrey))
+	s.Gend()
+}
+
+// markLabel is where a mark's label goes: right of its line, or left of
+// it where it would run off the picture. It spans [from, to).
+func markLabel(m mark, xs xScale) (label string, from, to int, endAnchor bool) {
+	_, _, _, _, label = markStyle(m)
+	x, w := xs.x(m.at), textWidth(label, 11)
+	if x+3+w > width-4 {
+		return label, x - 3 - w, x, true
+	}
+	return label, x, x + 3 + w, false
+}
+
+// layoutMarks puts each mark's label in the first row where it does not
+// run into the label before it.
+func layoutMarks(m *model) []int {
+	xs := newXScale(m.span)
+	var ends []int
+	rows := make([]int, len(m.marks))
+	for i, mk := range m.marks {
+		_, from, to, _ := markLabel(mk, xs)
+		row := 0
+		for row < len(ends) && ends[row] > from-6 {
+			row++
+		}
+		if row == len(ends) {
+			ends = append(ends, 0)
+		}
+		ends[row] = to
+		rows[i] = row
+	}
+	return rows
+}
+
+// xScale maps time since the start of the run to pixels.
+type xScale struct{ span time.Duration }
+
+func newXScale(span time.Duration) xScale { return xScale{span} }
+
+func (xs xScale) x(d time.Duration) int {
+	return plotLeft + int(math.Round(float64(d)/float64(xs.span)*float64(plotRight-plotLeft)))
+}
+
+// yScale maps offsets to pixels in one lane: offset lo at the bottom of
+// the plot, hi at the top.
+type yScale struct {
+	lo, hi int64
+	bottom int
+}
+
+func (ys yScale) y(offset float64) int {
+	return ys.bottom - int(math.Round((offset-float64(ys.lo))/float64(ys.hi-ys.lo)*plotH))
+}
+
+// niceStep is the step, 1, 2 or 5 times a power of ten, that cuts span into
+// at most about n parts.
+func niceStep(span float64, n int) float64 {
+	raw := span / float64(n)
+	mag := math.Pow(10, math.Floor(math.Log10(raw)))
+	for _, m := range []float64{1, 2, 5, 10} {
+		if m*mag >= raw {
+			return m * mag
+		}
+	}
+	return 10 * mag
+}
+
+func seconds(v, step float64) string {
+	dec := max(0, int(-math.Floor(math.Log10(step)+1e-9)))
+	return strconv.FormatFloat(v, 'f', dec, 64) + " s"
+}
+
+func offsets(s span) string {
+	if s.from == s.to {
+		return "offset " + strconv.FormatInt(s.from, 10)
+	}
+	return fmt.Sprintf("offsets %d–%d", s.from, s.to)
+}
+
+func spans(ss []span) string {
+	var parts []string
+	for i, s := range ss {
+		if i == 3 {
+			parts = append(parts, fmt.Sprintf("and %d more ranges", len(ss)-3))
+			break
+		}
+		parts = append(parts, strings.TrimPrefix(strings.TrimPrefix(offsets(s), "offsets "), "offset "))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func plural(n int64, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.FormatInt(n, 10) + " " + many
+}
+
+func drawLane(s *svg.SVG, m *model, l *lane, xs xScale, top int, last bool) {
+	plotTop := top + 22
+	ys := yScale{lo: l.lo, hi: l.hi, bottom: plotTop + plotH}
+	s.Group(`class="lane"`, a("data-tp", l.tp.String()))
+
+	// Title: the partition and its figures, as verify counts them.
+	c := l.counts
+	stats := []string{plural(c.Acked, "record acked", "records acked"), fmt.Sprintf("%d processed", c.Processed)}
+	if c.Replayed > 0 {
+		stats = append(stats, fmt.Sprintf("%d replayed (offsets %s)", c.Replayed, spans(l.replayed)))
+	} else {
+		stats = append(stats, "none replayed")
+	}
+	if c.Lost > 0 {
+		stats = append(stats, fmt.Sprintf("%d lost (offsets %s)", c.Lost, spans(l.lost)))
+	} else if c.Acked > 0 {
+		stats = append(stats, "none lost")
+	}
+	s.Textspan(plotLeft, top+15, l.tp.String(), `class="lane-title"`, `font-size="14"`, `font-weight="bold"`, a("fill", ink), halo)
+	s.Span("   "+strings.Join(stats, " · "), `class="lane-stats"`, `font-weight="normal"`, `font-size="12"`, a("fill", labelGrey))
+	s.TextEnd()
+
+	// Frame, grid and axes.
+	s.Rect(plotLeft, plotTop, plotRight-plotLeft, plotH, `class="plot"`, `fill="#ffffff"`, `stroke="#d1d5db"`)
+	ostep := int64(math.Max(1, math.Ceil(niceStep(float64(l.hi-l.lo), 5))))
+	s.Group(`class="axis y"`)
+	for o := (l.lo + ostep - 1) / ostep * ostep; o <= l.hi; o += ostep {
+		y := ys.y(float64(o))
+		s.Line(plotLeft, y, plotRight, y, a("stroke", light))
+		s.Text(plotLeft-12, y+4, strconv.FormatInt(o, 10), `class="tick"`, `font-size="11"`, `text-anchor="end"`, a("fill", labelGrey))
+	}
+	cy := plotTop + plotH/2
+	s.Text(18, cy, "offset", `class="axis-title"`, `font-size="12"`, `text-anchor="middle"`, a("fill", ink),
+		a("transform", fmt.Sprintf("rotate(-90 18 %d)", cy)))
+	s.Gend()
+	total := m.span.Seconds()
+	tstep := m.tstep
+	s.Group(`class="axis x"`)
+	for k := 0; float64(k)*tstep <= total+1e-9; k++ {
+		v := float64(k) * tstep
+		x := xs.x(time.Duration(v * float64(time.Second)))
+		s.Line(x, plotTop, x, plotTop+plotH, a("stroke", light))
+		s.Text(x, plotTop+plotH+15, seconds(v, tstep), `class="tick"`, `font-size="11"`, `text-anchor="middle"`, a("fill", labelGrey))
+	}
+	if last {
+		s.Text((plotLeft+plotRight)/2, plotTop+plotH+34, "seconds since the scenario started", `class="axis-title"`,
+			`font-size="12"`, `text-anchor="middle"`, a("fill", ink))
+	}
+	s.Gend()
+
+	// Lost: bands across the lane at offsets nobody processed.
+	for i, sp := range l.lost {
+		y0, y1 := ys.y(float64(sp.to+1)), ys.y(float64(sp.from))
+		h := max(3, y1-y0)
+		s.Group(`class="lost"`, ai("data-from", sp.from), ai("data-to", sp.to), ai("data-n", sp.n))
+		s.Title(fmt.Sprintf("lost: %s, %s acked but never processed", offsets(sp), plural(sp.n, "record", "records")))
+		s.Rect(plotLeft, y0, plotRight-plotLeft, h, a("fill", red), `fill-opacity="0.14"`)
+		s.Rect(plotLeft-9, y0, 7, h, a("fill", red))
+		if i < 3 {
+			s.Text(plotRight-6, (y0+y1)/2+4, "lost: "+offsets(sp)+" never processed", `font-size="11"`, `font-weight="bold"`,
+				`text-anchor="end"`, a("fill", red), halo)
+		}
+		s.Gend()
+	}
+
+	// Replayed: the offset ranges on the axis, then a glow under each
+	// record processed a second time.
+	for i, sp := range l.replayed {
+		y0, y1 := ys.y(float64(sp.to+1)), ys.y(float64(sp.from))
+		s.Group(`class="replayed-range"`, ai("data-from", sp.from), ai("data-to", sp.to), ai("data-n", sp.n))
+		s.Title(fmt.Sprintf("replayed: %s processed more than once", offsets(sp)))
+		s.Rect(plotLeft-9, y0, 7, max(3, y1-y0), a("fill", orange))
+		if i < 3 {
+			s.Text(plotLeft+6, (y0+y1)/2+4, "read again: "+offsets(sp), `font-size="11"`, `font-weight="bold"`, a("fill", darkOr), halo)
+		}
+		s.Gend()
+	}
+	for _, seg := range segments(l, xs, ys, true) {
+		s.Group(`class="replay"`, a("data-name", m.names[seg.inc]), ai("data-from", seg.from), ai("data-to", seg.to))
+		seg.draw(s, orange, 10, "0.5")
+		s.Gend()
+	}
+
+	// Processed records, by incarnation.
+	dots := len(l.processed) <= maxDots
+	for _, seg := range segments(l, xs, ys, false) {
+		c := colour(seg.inc)
+		s.Group(`class="processed"`, a("data-name", m.names[seg.inc]), ai("data-from", seg.from), ai("data-to", seg.to))
+		s.Title(fmt.Sprintf("%s processed %s", m.names[seg.inc], offsets(span{from: seg.from, to: seg.to})))
+		w := 3.0
+		if dots {
+			w = 1.5
+		}
+		seg.draw(s, c, w, "1")
+		s.Gend()
+	}
+	if dots {
+		s.Group(`class="records"`)
+		for _, p := range l.processed {
+			s.Circle(xs.x(p.at), ys.y(float64(p.offset)+0.5), 2, `class="record"`, a("fill", colour(p.inc)))
+		}
+		s.Gend()
+	}
+
+	// The committed offset over time: a step line, to the end of the run.
+	if len(l.commits) > 0 {
+		var d strings.Builder
+		px, py := xs.x(l.commits[0].at), ys.y(float64(l.commits[0].offset))
+		fmt.Fprintf(&d, "M%d %d", px, py)
+		for _, c := range l.commits[1:] {
+			x, y := xs.x(c.at), ys.y(float64(c.offset))
+			if x != px {
+				fmt.Fprintf(&d, " H%d", x)
+			}
+			if y != py {
+				fmt.Fprintf(&d, " V%d", y)
+			}
+			px, py = x, y
+		}
+		fmt.Fprintf(&d, " H%d", plotRight)
+		lastC := l.commits[len(l.commits)-1].offset
+		s.Group(`class="committed"`, ai("data-last", lastC))
+		s.Title(fmt.Sprintf("committed offset over time; last %d", lastC))
+		s.Path(d.String(), a("stroke", ink), `stroke-width="2"`, `fill="none"`)
+		s.Text(plotRight-4, py-5, "committed "+strconv.FormatInt(lastC, 10), `font-size="11"`, `text-anchor="end"`, a("fill", ink), halo)
+		s.Gend()
+	}
+	for _, b := range l.broker {
+		x, y := xs.x(b.at), ys.y(float64(b.offset))
+		s.Group(`class="broker-committed"`, a("data-label", b.label), ai("data-offset", b.offset))
+		s.Title(fmt.Sprintf("the broker's committed offset at snapshot %s: %d", b.label, b.offset))
+		diamond(s, x, y, a("fill", "#ffffff"), a("stroke", ink), `stroke-width="2"`)
+		s.Text(x-8, y-7, "broker: "+strconv.FormatInt(b.offset, 10), `font-size="11"`, `text-anchor="end"`, a("fill", ink), halo)
+		s.Gend()
+	}
+
+	// Resume points, on top of everything in the lane.
+	for _, r := range l.resumes {
+		x, y := xs.x(r.at), ys.y(float64(r.offset)+0.5)
+		name := m.names[r.inc]
+		s.Group(`class="resume"`, a("data-name", name), ai("data-offset", r.offset))
+		label := fmt.Sprintf("%s resumed at %d", name, r.offset)
+		s.Title(label)
+		triangle(s, x, y, a("fill", colour(r.inc)), a("stroke", ink), `stroke-width="1.5"`)
+		if x+12+textWidth(label, 11) < plotRight {
+			s.Text(x+12, y+16, label, `font-size="11"`, `font-weight="bold"`, a("fill", ink), halo)
+		} else {
+			s.Text(x-12, y+16, label, `font-size="11"`, `font-weight="bold"`, `text-anchor="end"`, a("fill", ink), halo)
+		}
+		s.Gend()
+	}
+	s.Gend()
+}
+
+func diamond(s *svg.SVG, x, y int, attrs ...string) {
+	s.Polygon([]int{x, x + 6, x, x - 6}, []int{y - 6, y, y + 6, y}, attrs...)
+}
+
+// triangle points right, at the resume point.
+func triangle(s *svg.SVG, x, y int, attrs ...string) {
+	s.Polygon([]int{x - 6, x + 7, x - 6}, []int{y - 7, y, y + 7}, attrs...)
+}
+
+// segment is a run of records one incarnation processed one after the
+// other, thinned to the pixels they cover.
+type segment struct {
+	inc      int
+	from, to int64
+	xs, ys   []int
+}
+
+// draw draws a run as a line of the given colour, width and opacity, or
+// as a dot that wide when it is one point.
+func (g segment) draw(s *svg.SVG, colour string, width float64, opacity string) {
+	if len(g.xs) == 1 {
+		s.Circle(g.xs[0], g.ys[0], max(2, int(math.Round(width/2))), a("fill", colour), a("fill-opacity", opacity))
+		return
+	}
+	s.Polyline(g.xs, g.ys, `fill="none"`, a("stroke", colour), a("stroke-width", strconv.FormatFloat(width, 'f', -1, 64)),
+		a("stroke-opacity", opacity), `stroke-linecap="round"`, `stroke-linejoin="round"`)
+}
+
+// segments cuts a lane's processed records (or only its replays) into
+// runs: a run ends where the incarnation changes, the offset goes back or
+// jumps visibly, or processing paused. Within a run a point is kept only
+// where it moves a pixel, so a lane costs at most about a point per pixel
+// however many records it holds.
+func segments(l *lane, xs xScale, ys yScale, replays bool) []segment {
+	var out []segment
+	var cur *segment
+	var prev proc
+	for _, p := range l.processed {
+		if replays && !p.replay {
+			cur = nil
+			continue
+		}
+		x, y := xs.x(p.at), ys.y(float64(p.offset)+0.5)
+		if cur != nil {
+			px, py := cur.xs[len(cur.xs)-1], cur.ys[len(cur.ys)-1]
+			jump := p.offset != prev.offset+1 && py-y > 2
+			if p.inc != prev.inc || p.offset <= prev.offset || jump || x-px > maxGapPx {
+				cur = nil
+			}
+		}
+		if cur == nil {
+			out = append(out, segment{inc: p.inc, from: p.offset, to: p.offset, xs: []int{x}, ys: []int{y}})
+			cur = &out[len(out)-1]
+		} else {
+			cur.to = p.offset
+			if n := len(cur.xs) - 1; cur.xs[n] != x || cur.ys[n] != y {
+				cur.xs, cur.ys = append(cur.xs, x), append(cur.ys, y)
+			}
+		}
+		prev = p
+	}
+	return out
+}
