@@ -25,7 +25,7 @@ test: ## vet and run every test, end to end against embedded stacks
 	$(GO) test -count=1 ./...
 
 bench: ## producer and consumer throughput vs plain clients; the catalog's wall time and kill-to-resume
-	$(GO) test -run '^$$' -bench . -benchtime 100000x -count 1 ./internal/producer ./internal/consumer
+	$(GO) test -run '^$$' -bench . -benchtime 200000x -count 1 ./internal/producer ./internal/consumer
 	$(GO) test -run '^$$' -bench Catalog -benchtime 1x -count 1 ./scenarios
 
 build: ## build the commands into bin/
