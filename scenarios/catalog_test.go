@@ -16,6 +16,7 @@ import (
 
 	"github.com/offsetlab/offsetlab/internal/cli"
 	"github.com/offsetlab/offsetlab/internal/config"
+	"github.com/offsetlab/offsetlab/internal/out"
 	"github.com/offsetlab/offsetlab/internal/scenario"
 	"github.com/offsetlab/offsetlab/internal/stack"
 	"github.com/offsetlab/offsetlab/internal/stack/stacktest"
@@ -202,17 +203,20 @@ func BenchmarkCatalog(b *testing.B) {
 		env.RunID = fmt.Sprintf("bench%d", i)
 		start := time.Now()
 		var kills []time.Duration
+		t := out.NewTable(os.Stdout, "scenario", "seconds", "kill-to-resume")
 		for _, sc := range catalog {
 			res := scenario.Run(context.Background(), sc, env)
 			if !res.Passed {
 				b.Fatalf("%s failed: %v", sc.Name, res.Err())
 			}
+			var ks []string
 			for _, d := range res.KillToResume {
-				b.Logf("%s: kill to resumed processing %s", sc.Name, d.Round(time.Millisecond))
+				ks = append(ks, d.Round(time.Millisecond).String())
 				kills = append(kills, d)
 			}
-			b.Logf("%s: %s", sc.Name, res.Duration.Round(time.Millisecond))
+			t.Row(sc.Name, fmt.Sprintf("%.1f", res.Duration.Seconds()), strings.Join(ks, " "))
 		}
+		_ = t.Flush()
 		b.ReportMetric(time.Since(start).Seconds(), "catalog-s")
 		if len(kills) > 0 {
 			slices.Sort(kills)
