@@ -25,10 +25,14 @@ type snapshot struct {
 }
 
 func (r *run) snapshot(args []string) error {
-	if len(args) != 1 {
+	if len(args) != 1 && len(args) != 2 {
 		return usage("snapshot")
 	}
-	s, err := r.readSnapshot(args[0])
+	group := r.vars["GROUP"]
+	if len(args) == 2 {
+		group = args[1]
+	}
+	s, err := r.readSnapshot(args[0], group)
 	if err != nil {
 		return err
 	}
@@ -44,7 +48,7 @@ func (r *run) snapshot(args []string) error {
 	return os.WriteFile(filepath.Join(r.dir, "snapshot-"+args[0]+".json"), b, 0o644)
 }
 
-func (r *run) readSnapshot(label string) (*snapshot, error) {
+func (r *run) readSnapshot(label, group string) (*snapshot, error) {
 	topic := r.vars["TOPIC"]
 	n, exists, err := r.admin.TopicPartitions(r.ctx, topic)
 	if err != nil {
@@ -61,7 +65,7 @@ func (r *run) readSnapshot(label string) (*snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	committed, err := r.admin.CommittedOffsets(r.ctx, r.vars["GROUP"])
+	committed, err := r.admin.CommittedOffsets(r.ctx, group)
 	if err != nil {
 		return nil, err
 	}
@@ -87,7 +91,7 @@ func (r *run) deleteRecords(args []string) error {
 	if err != nil || before < 0 {
 		return fmt.Errorf("%q is not an offset", args[0])
 	}
-	s, err := r.readSnapshot("")
+	s, err := r.readSnapshot("", r.vars["GROUP"])
 	if err != nil {
 		return err
 	}

@@ -300,7 +300,7 @@ func (r *run) expectOwners(args []string) error {
 		}
 		live = append(live, inc)
 	}
-	s, err := r.readSnapshot("owners")
+	s, err := r.readSnapshot("owners", r.vars["GROUP"])
 	if err != nil {
 		return err
 	}

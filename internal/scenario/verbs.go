@@ -37,7 +37,7 @@ func init() {
 		"positions":      {"positions NAME: ask consumer NAME (SIGUSR1) for Position() and Committed() of its partitions, and wait for the answer in its ledger", (*run).positions},
 		"chaos":          {"chaos ROUNDS SEED NAME...: kill -9 a seeded random one of NAME... at a random moment, restart it with its flags and check it resumed at the committed offsets, ROUNDS times", (*run).chaos},
 		"sleep":          {"sleep DURATION: let time pass (a session timeout, an auto-commit interval); never an assertion", (*run).sleep},
-		"snapshot":       {"snapshot LABEL: read $GROUP's committed offsets and $TOPIC's log bounds from the broker", (*run).snapshot},
+		"snapshot":       {"snapshot LABEL [GROUP]: read the committed offsets of $GROUP (or GROUP) and $TOPIC's log bounds from the broker", (*run).snapshot},
 		"delete-records": {"delete-records BEFORE: delete the records below offset BEFORE on every partition of $TOPIC, as retention would", (*run).deleteRecords},
 		"broker-config":  {"broker-config NAME VALUE: set a dynamic broker config until the scenario ends (embedded: offset.retention.ms, ...)", (*run).brokerConfig},
 		"reset-offsets":  {"reset-offsets to-earliest|to-latest|to-offset N: move $GROUP's committed offsets on $TOPIC, as `offsets reset --execute` does (the group must be empty)", (*run).resetOffsets},
