@@ -6,14 +6,19 @@
 //
 // Precedence, lowest first: built-in defaults (the embedded stack's
 // 127.0.0.1:9092 and http://127.0.0.1:8081), the OFFSETLAB_BOOTSTRAP and
-// OFFSETLAB_REGISTRY environment variables, the properties file, the
-// command's own typed flags, and -X overrides, which are applied last.
+// OFFSETLAB_REGISTRY environment variables, the properties file (--config,
+// or $OFFSETLAB_CONFIG when --config is not given: the scenario runner's
+// children inherit it), the command's own typed flags, and -X overrides,
+// which are applied last.
 package config
 
 import (
+	"crypto/tls"
 	"flag"
 	"fmt"
+	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -38,12 +43,23 @@ type Connection struct {
 	File      string
 	Overrides Overrides
 	Timeout   time.Duration
+	// PrintConfig (--print-config) makes Load print the effective
+	// connection settings, secrets masked, and ConfigMap print each distinct
+	// client configuration it builds; the command then goes on.
+	PrintConfig bool
+	// Stderr receives warnings (unknown properties keys) and --print-config;
+	// nil means os.Stderr.
+	Stderr io.Writer
 
 	// Filled by Load.
 	kafkaProps     [][2]string // client properties from the file, in file order
 	kafkaOverrides [][2]string // client properties from -X, in flag order
 	registryUser   string
 	registryPass   string
+	registryCA     string      // schema.registry.ssl.ca.location
+	kafkaCA        string      // ssl.ca.location, the registry's fallback
+	registryTLS    *tls.Config // nil: Go's defaults (system roots)
+	printed        map[string]bool
 }
 
 // Overrides collects repeatable -X key=value flags.
@@ -65,9 +81,10 @@ func (o *Overrides) Set(s string) error {
 func (c *Connection) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Bootstrap, "bootstrap", "", "Kafka bootstrap servers (default $OFFSETLAB_BOOTSTRAP, the file's bootstrap.servers, or "+DefaultBootstrap+")")
 	fs.StringVar(&c.Registry, "registry", "", "Schema Registry URL (default $OFFSETLAB_REGISTRY, the file's schema.registry.url, or "+DefaultRegistry+")")
-	fs.StringVar(&c.File, "config", "", "client properties `FILE` (librdkafka or Java style, e.g. Confluent Cloud's client.properties)")
+	fs.StringVar(&c.File, "config", "", "client properties `FILE` (librdkafka or Java style, e.g. Confluent Cloud's client.properties; default $OFFSETLAB_CONFIG)")
 	fs.Var(&c.Overrides, "X", "librdkafka or registry property `key=value`, applied last (repeatable)")
 	fs.DurationVar(&c.Timeout, "timeout", DefaultTimeout, "how long to wait for the broker and the registry to answer")
+	fs.BoolVar(&c.PrintConfig, "print-config", false, "print the effective Kafka client and registry settings to stderr, secrets masked, and go on")
 }
 
 // Load reads the properties file and the overrides and settles the
@@ -75,6 +92,16 @@ func (c *Connection) RegisterFlags(fs *flag.FlagSet) {
 func (c *Connection) Load() error {
 	if c.Timeout <= 0 {
 		return cli.Usagef("--timeout must be positive, got %s", c.Timeout)
+	}
+	if c.File == "" {
+		c.File = os.Getenv("OFFSETLAB_CONFIG")
+	}
+	if c.File != "" {
+		// Absolute, so that a child started in another directory (the
+		// scenario runner's, through $OFFSETLAB_CONFIG) finds it too.
+		if abs, err := filepath.Abs(c.File); err == nil {
+			c.File = abs
+		}
 	}
 	var fromFile [][2]string
 	if c.File != "" {
@@ -85,6 +112,7 @@ func (c *Connection) Load() error {
 	}
 	bootstrap, registry := c.Bootstrap, c.Registry
 	c.kafkaProps, c.kafkaOverrides = nil, nil
+	c.registryCA, c.kafkaCA, c.registryTLS = "", "", nil
 	for _, kv := range fromFile {
 		if err := c.route(kv[0], kv[1], &c.kafkaProps); err != nil {
 			return err
@@ -103,7 +131,23 @@ func (c *Connection) Load() error {
 	isBootstrap := func(kv [2]string) bool { return kv[0] == "bootstrap.servers" }
 	c.kafkaProps = slices.DeleteFunc(c.kafkaProps, isBootstrap)
 	c.kafkaOverrides = slices.DeleteFunc(c.kafkaOverrides, isBootstrap)
+	if err := c.checkKeys(); err != nil {
+		return err
+	}
+	if err := c.loadRegistryTLS(); err != nil {
+		return err
+	}
+	if c.PrintConfig {
+		c.printConnection(c.stderr())
+	}
 	return nil
+}
+
+func (c *Connection) stderr() io.Writer {
+	if c.Stderr != nil {
+		return c.Stderr
+	}
+	return os.Stderr
 }
 
 // lastValue is the value the last entry for key gives, or "".
@@ -129,6 +173,8 @@ func (c *Connection) route(key, value string, dst *[][2]string) error {
 			return cli.Usagef("%s must be user:password (the registry API key and secret)", key)
 		}
 		c.registryUser, c.registryPass = user, pass
+	case key == "schema.registry.ssl.ca.location":
+		c.registryCA = value
 	case key == "basic.auth.credentials.source", strings.HasPrefix(key, "schema.registry."):
 		// USER_INFO is the only source offsetlab reads; the rest are registry client knobs.
 	case key == "sasl.jaas.config":
@@ -141,6 +187,9 @@ func (c *Connection) route(key, value string, dst *[][2]string) error {
 		*dst = append(*dst, [2]string{"sasl.mechanisms", value})
 	case javaOnly[key]:
 		// The Java client's knobs that librdkafka does not have.
+	case key == "ssl.ca.location":
+		c.kafkaCA = value
+		*dst = append(*dst, [2]string{key, value})
 	default:
 		*dst = append(*dst, [2]string{key, value})
 	}
@@ -221,13 +270,16 @@ func (c *Connection) ConfigMap(settings kafka.ConfigMap) kafka.ConfigMap {
 	for _, kv := range c.kafkaOverrides {
 		cm[kv[0]] = kv[1]
 	}
+	if c.PrintConfig && settings != nil {
+		c.printClient(c.stderr(), cm)
+	}
 	return cm
 }
 
 // IsSecret reports whether a property holds a secret that must never be printed.
 func IsSecret(key string) bool {
 	k := strings.ToLower(key)
-	for _, s := range []string{"password", "secret", "user.info", "jaas", "token", "key.pem", "keystore"} {
+	for _, s := range []string{"password", "secret", "user.info", "jaas", "token", "key.pem", "keystore", "oauthbearer.config"} {
 		if strings.Contains(k, s) {
 			return true
 		}

@@ -140,7 +140,7 @@ func Run(ctx context.Context, sc *Scenario, env Env) *Result {
 		vars:      map[string]string{"TOPIC": name, "GROUP": name, "DIR": dir},
 		snapshots: map[string]*snapshot{}, ledgers: map[string][]string{}, startArgs: map[string][]string{}, rows: map[string]*Row{}}
 	r.sup, err = supervisor.New(dir, []string{
-		"OFFSETLAB_BOOTSTRAP=" + env.Conn.Bootstrap, "OFFSETLAB_REGISTRY=" + env.Conn.Registry,
+		"OFFSETLAB_BOOTSTRAP=" + env.Conn.Bootstrap, "OFFSETLAB_REGISTRY=" + env.Conn.Registry, "OFFSETLAB_CONFIG=" + env.Conn.File,
 	}, prefixed{env.Out})
 	if err != nil {
 		res.fail(err)

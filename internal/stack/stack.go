@@ -1,7 +1,9 @@
 // Package stack runs offsetlab's embedded local stack: franz-go's kfake
 // broker and srfake schema registry in one process, for machines without
 // Docker. The stack command serves it on the docker-compose ports; tests
-// start it in-process on free ports.
+// start it in-process on free ports. With Options.Secure it plays a small
+// Confluent Cloud: SASL over TLS, a registry with basic auth over TLS, and a
+// throwaway CA and credentials written to a ready client.properties.
 //
 // kfake is not Apache Kafka. The differences offsetlab has measured are
 // pinned in tests and listed in the README: OffsetFetch for an unknown group
@@ -11,6 +13,8 @@ package stack
 
 import (
 	"context"
+	"crypto/tls"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net"
@@ -44,6 +48,10 @@ type Options struct {
 	// BrokerConfigs are extra broker configs, as a Kafka server.properties
 	// would give them (offsets.retention.minutes, ...).
 	BrokerConfigs map[string]string
+	// Secure, when set, serves the broker with SASL (PLAIN, SCRAM-SHA-256,
+	// SCRAM-SHA-512) over TLS and the registry with basic auth over TLS,
+	// and writes a ready client.properties (see SecureOptions).
+	Secure *SecureOptions
 }
 
 // Defaults are the embedded stack's settings when a flag does not say.
@@ -64,6 +72,7 @@ type Stack struct {
 	registry *srfake.Registry
 	server   *http.Server
 	regAddr  string
+	secrets  *Secrets
 }
 
 // Start listens on both addresses and serves until Close. A taken port is
@@ -71,6 +80,13 @@ type Stack struct {
 func Start(opts Options) (*Stack, error) {
 	if opts.Partitions < 1 {
 		return nil, cli.Usagef("--partitions must be at least 1, got %d", opts.Partitions)
+	}
+	if opts.Secure != nil {
+		sec := *opts.Secure
+		if err := sec.check(); err != nil {
+			return nil, err
+		}
+		opts.Secure = &sec
 	}
 	brokerLn, err := listen(opts.BrokerAddr, "broker", "--broker")
 	if err != nil {
@@ -100,19 +116,52 @@ func Start(opts Options) (*Stack, error) {
 	if opts.DataDir != "" {
 		kopts = append(kopts, kfake.DataDir(opts.DataDir))
 	}
+	var regOpts []srfake.Option
+	if opts.Secure != nil {
+		hosts := []string{hostOf(brokerLn.Addr().String()), hostOf(regLn.Addr().String()), hostOf(opts.BrokerAddr), hostOf(opts.RegistryAddr)}
+		m, err := newMaterial(opts.Secure.Validity, hosts...)
+		if err != nil {
+			brokerLn.Close()
+			regLn.Close()
+			return nil, fmt.Errorf("unable to generate the secure stack's certificates: %w", err)
+		}
+		s.secrets = &Secrets{
+			Dir:            opts.Secure.Dir,
+			Mechanism:      opts.Secure.Mechanism,
+			User:           token("user-"),
+			Password:       token("pw-"),
+			RegistryUser:   token("srkey-"),
+			RegistrySecret: token("srsecret-"),
+			CAPEM:          m.caPEM,
+			NotAfter:       time.Now().Add(opts.Secure.Validity),
+		}
+		kopts = append(kopts, kfake.EnableSASL(), kfake.TLS(m.tlsConfig()))
+		for _, mech := range Mechanisms {
+			kopts = append(kopts, kfake.Superuser(mech, s.secrets.User, s.secrets.Password))
+		}
+		auth := base64.StdEncoding.EncodeToString([]byte(s.secrets.RegistryUser + ":" + s.secrets.RegistrySecret))
+		regOpts = append(regOpts, srfake.WithAuth("Basic "+auth))
+		regLn = tls.NewListener(regLn, m.tlsConfig())
+	}
 	cluster, err := kfake.NewCluster(kopts...)
 	if err != nil {
 		brokerLn.Close()
 		regLn.Close()
 		return nil, fmt.Errorf("unable to start the embedded broker: %w", err)
 	}
-	reg := srfake.New()
+	reg := srfake.NewRegistry(regOpts...)
 	s.kopts = kopts
 	s.cluster = cluster
 	s.registry = reg
 	s.server = &http.Server{Handler: reg.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	s.regAddr = regLn.Addr().String()
 	go func() { _ = s.server.Serve(regLn) }()
+	if s.secrets != nil {
+		if err := s.secrets.writeClientFiles(s.BrokerAddr(), s.RegistryURL()); err != nil {
+			s.Close()
+			return nil, err
+		}
+	}
 	return s, nil
 }
 
@@ -160,8 +209,26 @@ func listen(addr, what, flagName string) (net.Listener, error) {
 // BrokerAddr is the broker's host:port, for bootstrap.servers.
 func (s *Stack) BrokerAddr() string { return s.cluster.ListenAddrs()[0] }
 
-// RegistryURL is the registry's base URL.
-func (s *Stack) RegistryURL() string { return "http://" + s.regAddr }
+// RegistryURL is the registry's base URL: https:// on a secure stack.
+func (s *Stack) RegistryURL() string {
+	if s.secrets != nil {
+		return "https://" + s.regAddr
+	}
+	return "http://" + s.regAddr
+}
+
+// Secrets are the secure stack's generated files and credentials; nil
+// unless Options.Secure was set.
+func (s *Stack) Secrets() *Secrets { return s.secrets }
+
+// hostOf is the host part of a host:port, or "".
+func hostOf(addr string) string {
+	h, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return ""
+	}
+	return h
+}
 
 // Cluster is the kfake cluster, for tests and scenario verbs that drive the
 // broker directly.
