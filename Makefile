@@ -7,9 +7,13 @@ GROUP ?= workshop
 COUNT ?= 300
 RESET ?= earliest
 COMMIT ?= auto
+FUZZTIME ?= 60s
+# Each fuzz target, as package:Fuzz function; `make fuzz` runs them in turn.
+FUZZ_TARGETS := internal/serde:FuzzSplitHeader internal/serde:FuzzDecode internal/datagen:FuzzNew \
+	internal/config:FuzzReadProperties internal/scenario:FuzzParse internal/offsetstopic:FuzzDecode
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test bench build stack produce consume offsets scenarios scenario exercises exercise up down fmt vet clean
+.PHONY: help demo test bench fuzz build stack produce consume offsets scenarios scenario exercises exercise up down fmt vet clean
 
 help: ## show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -27,6 +31,12 @@ test: ## vet and run every test, end to end against embedded stacks
 bench: ## producer and consumer throughput vs plain clients; the catalog's wall time and kill-to-resume
 	$(GO) test -run '^$$' -bench . -benchtime 200000x -count 1 ./internal/producer ./internal/consumer
 	$(GO) test -run '^$$' -bench Catalog -benchtime 1x -count 1 ./scenarios
+
+fuzz: ## run each fuzz target for FUZZTIME (60s): wire format, datagen schemas, properties files, scenario scripts, __consumer_offsets
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		echo "== $${t#*:} ./$${t%%:*} for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$${t#*:}\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./$${t%%:*}; \
+	done
 
 build: ## build the commands into bin/
 	$(GO) build -o $(BIN)/ ./stack ./producer ./consumer ./offsets ./scenarios

@@ -35,6 +35,7 @@ type options struct {
 	heartbeatInterval time.Duration
 	statsInterval     time.Duration
 	ledger            string
+	onBadRecord       string
 
 	// --commit transactional (consume-transform-produce).
 	output          string        // the topic each record is produced to
@@ -85,6 +86,7 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.DurationVar(&o.heartbeatInterval, "heartbeat-interval", 0, "heartbeat.interval.ms, classic protocol (default librdkafka's 3s)")
 	fs.DurationVar(&o.statsInterval, "stats-interval", 250*time.Millisecond, "how often librdkafka reports fetch positions (ledger 'fetching' events)")
 	fs.StringVar(&o.ledger, "ledger", "", "write the JSON-lines ledger of everything the consumer did to `FILE`")
+	fs.StringVar(&o.onBadRecord, "on-bad-record", badSkip, "a record that does not decode (not wire format, unknown schema id, bad Avro): skip (report, record in the ledger, go on) or stop (exit 65 without committing past it)")
 	fs.StringVar(&o.format, "format", out.Text, "record output: text or json")
 	fs.BoolVar(&o.quiet, "quiet", false, "do not print records, only the summary")
 	fs.StringVar(&o.output, "output", "", "with --commit transactional: the `TOPIC` each record is produced to, in the transaction that commits its offset")
@@ -120,6 +122,9 @@ func (o *options) validate(commit string, set map[string]bool) error {
 		return cli.Usagef("--topic is required")
 	case o.maxMessages < 0:
 		return cli.Usagef("--max-messages must be 0 (no limit) or more, got %d", o.maxMessages)
+	}
+	if o.onBadRecord != badSkip && o.onBadRecord != badStop {
+		return cli.Usagef("--on-bad-record %q is not an action (accepted: skip, stop)", o.onBadRecord)
 	}
 	if _, ok := resetPolicies[o.reset]; !ok {
 		return cli.Usagef("--reset %q is not a reset policy (accepted: earliest, latest, none; or librdkafka's smallest, beginning, largest, end, error)", o.reset)
@@ -199,6 +204,9 @@ func (o *options) configMap() kafka.ConfigMap {
 	}
 	for k, v := range commitModes[o.commit].settings {
 		cm[k] = v
+	}
+	if o.storesByHand() {
+		cm["enable.auto.offset.store"] = false
 	}
 	if commitModes[o.commit].settings["enable.auto.commit"] == true {
 		cm["auto.commit.interval.ms"] = int(o.autoCommitEvery / time.Millisecond)

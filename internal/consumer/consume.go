@@ -76,6 +76,22 @@ func newConsumer(ctx context.Context, o *options, stdout, stderr io.Writer) (*co
 		}
 	}
 	cm := o.configMap()
+	// The first ledger line is written before anything is consumed: a
+	// ledger that cannot be written (a full disk) stops the consumer now,
+	// not after it has consumed records it cannot account for.
+	detail := map[string]string{"name": o.name}
+	if o.commit == commitTransactional {
+		detail["transactional.id"], detail["output"] = o.txnID(), o.output
+	}
+	for k, v := range cm {
+		if !config.IsSecret(k) {
+			detail[k] = fmt.Sprint(v)
+		}
+	}
+	if err := c.ledger.Write(ledger.Event{Type: ledger.Started, Detail: detail}); err != nil {
+		_ = c.ledger.Close()
+		return nil, fmt.Errorf("--ledger %s: %w; nothing consumed", o.ledger, err)
+	}
 	kc, err := kafka.NewConsumer(&cm)
 	if err != nil {
 		_ = c.ledger.Close()
@@ -85,7 +101,6 @@ func newConsumer(ctx context.Context, o *options, stdout, stderr io.Writer) (*co
 	c.c = kc
 	c.de = serde.NewDeserializer(o.conn.RegistryClient())
 	c.commit = newCommitter(o.commit, kc, c.ledger, &c.stats)
-	detail := map[string]string{"name": o.name}
 	if o.commit == commitTransactional {
 		if !o.nameSet && o.transactionalID == "" {
 			fmt.Fprintf(stderr, "note: transactional.id %s comes from the default --name, which changes with the process: a restart will not fence this instance; give --name or --transactional-id\n", o.txnID())
@@ -95,14 +110,7 @@ func newConsumer(ctx context.Context, o *options, stdout, stderr io.Writer) (*co
 			_ = c.ledger.Close()
 			return nil, err
 		}
-		detail["transactional.id"], detail["output"] = o.txnID(), o.output
 	}
-	for k, v := range cm {
-		if !config.IsSecret(k) {
-			detail[k] = fmt.Sprint(v)
-		}
-	}
-	_ = c.ledger.Write(ledger.Event{Type: ledger.Started, Detail: detail})
 	if err := kc.SubscribeTopics(o.topics, c.rebalanced); err != nil {
 		c.close()
 		return nil, fmt.Errorf("unable to subscribe to %v: %w", o.topics, err)
@@ -161,15 +169,19 @@ func (c *consumer) handle(m *kafka.Message) error {
 	rec := recordOf(m)
 	c.stats.Consumed++
 	_ = c.ledger.Write(ledger.Event{Type: ledger.Consumed, Record: &rec})
+	// Decode first: under --on-bad-record stop a bad record must not be
+	// committed, not even by commit-before-process.
+	value, schemaID, derr := c.de.Decode(m.Value)
+	if derr != nil {
+		if err := c.badRecord(m, &rec, derr); err != nil {
+			return err
+		}
+	}
+	c.storeOnHandOver(m)
 	if err := c.commit.beforeProcess(m); err != nil {
 		fmt.Fprintf(c.stderr, "commit before processing %s failed: %v\n", where(m), err)
 	}
-	value, schemaID, err := c.de.Decode(m.Value)
-	if err != nil {
-		c.stats.Bad++
-		fmt.Fprintf(c.stderr, "bad record at %s: %v (skipped)\n", where(m), err)
-		_ = c.ledger.Write(ledger.Event{Type: ledger.BadRecord, Record: &rec, Error: err.Error()})
-	} else if !c.o.quiet {
+	if derr == nil && !c.o.quiet {
 		c.print(m, value, schemaID)
 	}
 	// Simulated work. A SIGTERM meanwhile lets it finish, as a well-behaved

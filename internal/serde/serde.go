@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/linkedin/goavro/v2"
@@ -28,6 +29,11 @@ const headerLen = 5
 
 // ErrNotWireFormat marks a record that is not in the Confluent wire format.
 var ErrNotWireFormat = errors.New("not Confluent wire format")
+
+// ErrRegistry marks a schema the registry could not be asked for (it did not
+// answer, or answered with an error other than "not found"): the record may
+// be fine, and decodes once the registry is back.
+var ErrRegistry = errors.New("schema registry unavailable")
 
 // AppendHeader appends the wire-format header for schemaID to b.
 func AppendHeader(b []byte, schemaID int) []byte {
@@ -44,6 +50,17 @@ func SplitHeader(b []byte) (schemaID int, payload []byte, err error) {
 	}
 	return int(binary.BigEndian.Uint32(b[1:headerLen])), b[headerLen:], nil
 }
+
+// maxBlockCount bounds the number of items an Avro array or map block may
+// claim. goavro makes room for a block's count before it reads an item, and
+// its default bound is math.MaxInt32: an 11-byte poison record claiming 2^30
+// items made the consumer allocate 16 GiB, and die where memory is limited
+// (found by FuzzDecode). A Kafka record (1 MiB by default) holds at most
+// about a million items of one byte or more; goavro's encoder writes an
+// array as one block, so this is also the largest array offsetlab writes.
+const maxBlockCount = 1 << 20
+
+func init() { goavro.MaxBlockCount = maxBlockCount }
 
 // Subject is the registry subject for a topic's values under the
 // TopicNameStrategy, the Confluent serializers' default.
@@ -107,7 +124,14 @@ type UnknownSchemaError struct {
 }
 
 func (e *UnknownSchemaError) Error() string {
-	return "schema id " + strconv.Itoa(e.ID) + " is unknown to the registry: " + e.Err.Error()
+	return "schema id " + strconv.Itoa(e.ID) + " is unknown to the registry: " + oneLine(e.Err)
+}
+
+// oneLine is an error's message with its line breaks folded: the registry
+// client quotes response bodies, which end in a newline, and offsetlab's
+// errors are one line.
+func oneLine(err error) string {
+	return strings.Join(strings.Fields(err.Error()), " ")
 }
 
 func (e *UnknownSchemaError) Unwrap() error { return e.Err }
@@ -144,7 +168,7 @@ func (d *Deserializer) codec(id int) (*goavro.Codec, error) {
 		if errors.As(err, &serr) && serr.Code == 40403 {
 			return nil, &UnknownSchemaError{ID: id, Err: err}
 		}
-		return nil, fmt.Errorf("unable to fetch schema id %d: %w", id, err)
+		return nil, fmt.Errorf("unable to fetch schema id %d: %w: %s", id, ErrRegistry, oneLine(err))
 	}
 	c := s.Codec()
 	if c == nil {

@@ -2,7 +2,11 @@ package serde
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
+	"runtime"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/riferrei/srclient"
@@ -32,7 +36,7 @@ func TestHeader(t *testing.T) {
 	}
 }
 
-func registry(t *testing.T) *srclient.SchemaRegistryClient {
+func registry(t testing.TB) *srclient.SchemaRegistryClient {
 	t.Helper()
 	reg := srfake.New()
 	t.Cleanup(reg.Close)
@@ -101,5 +105,61 @@ func TestDecodeErrors(t *testing.T) {
 	}
 	if _, _, err := d.Decode(append(good, 7)); err == nil {
 		t.Error("payload with trailing bytes decoded")
+	}
+}
+
+// TestDecodeRegistryDown: once the registry is gone, a schema already
+// fetched still decodes (the deserializer caches codecs by id), and one never
+// fetched fails as ErrRegistry, naming the id, not as an unknown schema.
+func TestDecodeRegistryDown(t *testing.T) {
+	reg := srfake.New()
+	defer reg.Close()
+	rc := srclient.NewSchemaRegistryClient(reg.URL())
+	rc.CodecCreationEnabled(true)
+	s1, err := NewSerializer(rc, Subject("a"), schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s2, err := NewSerializer(rc, Subject("b"), `{"type":"record","name":"B","fields":[{"name":"x","type":"int"}]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r1, _ := s1.Encode(map[string]any{"id": int64(1), "note": nil})
+	r2, _ := s2.Encode(map[string]any{"x": int32(2)})
+	d := NewDeserializer(srclient.NewSchemaRegistryClient(reg.URL()))
+	if _, _, err := d.Decode(r1); err != nil {
+		t.Fatal(err)
+	}
+	reg.Close()
+	if _, _, err := d.Decode(r1); err != nil {
+		t.Errorf("a cached schema needed the registry: %v", err)
+	}
+	var unknown *UnknownSchemaError
+	_, _, err = d.Decode(r2)
+	if !errors.Is(err, ErrRegistry) || errors.As(err, &unknown) || !strings.Contains(err.Error(), "schema id "+strconv.Itoa(s2.ID())) || strings.Contains(err.Error(), "\n") {
+		t.Errorf("uncached schema with the registry down: err = %v, want one line, ErrRegistry naming id %d", err, s2.ID())
+	}
+}
+
+// TestDecodeHugeBlockCount: a record that claims a billion array items is a
+// bad record, not a 16 GiB allocation (goavro makes room for the count
+// before reading an item; FuzzDecode found it under a memory limit).
+func TestDecodeHugeBlockCount(t *testing.T) {
+	rc := registry(t)
+	s, err := NewSerializer(rc, Subject("fuzz"), fuzzSchema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := append(AppendHeader(nil, s.ID()), 0, 0, 0, 0, 0) // id, n, s, b, u: zero or null
+	b = binary.AppendVarint(b, 1<<30)                     // array "a": a block of 2^30 items
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, _, err = NewDeserializer(rc).Decode(b)
+	runtime.ReadMemStats(&after)
+	if err == nil || !strings.Contains(err.Error(), "MaxBlockCount") {
+		t.Fatalf("err = %v, want the block count refused", err)
+	}
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 64<<20 {
+		t.Fatalf("decoding an 11-byte record allocated %d MiB", grew>>20)
 	}
 }
