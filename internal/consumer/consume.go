@@ -31,7 +31,7 @@ type consumer struct {
 
 	stats     stats
 	assigned  map[partitionKey]bool
-	fetching  map[partitionKey]bool // partitions whose fetch position was logged
+	fetching  map[partitionKey]bool // partitions whose current fetch position was logged
 	lastWork  time.Time
 	closeOnce sync.Once
 }
@@ -292,7 +292,13 @@ func (c *consumer) onStats(js string) {
 				continue // -1 is librdkafka's internal UA partition
 			}
 			k := partitionKey{topic, int32(n)}
-			if ps.FetchState != "active" || !c.assigned[k] || c.fetching[k] {
+			if ps.FetchState != "active" {
+				// Not fetching (yet, or again: an out-of-range offset
+				// being reset): the next activation is logged anew.
+				c.fetching[k] = false
+				continue
+			}
+			if !c.assigned[k] || c.fetching[k] {
 				continue
 			}
 			c.fetching[k] = true

@@ -31,7 +31,7 @@ func init() {
 		"produce":        {"produce N [producer flags]: write N records to $TOPIC and wait for every acknowledgement", (*run).produce},
 		"produce-bg":     {"produce-bg NAME N [producer flags]: start a producer process named NAME writing N records", (*run).produceBackground},
 		"start":          {"start NAME [consumer flags]: start consumer process NAME in $GROUP on $TOPIC (a second start is a restart)", (*run).start},
-		"wait":           {"wait NAME processed|consumed|committed|assigned|fetching N | exit [CODE] [within DURATION]", (*run).wait},
+		"wait":           {"wait NAME processed|consumed|committed|assigned|fetching N | fetching-at PARTITION OFFSET | exit [CODE] [within DURATION]", (*run).wait},
 		"kill":           {"kill NAME: SIGKILL, no commit, no leaving the group", (*run).kill},
 		"stop":           {"stop NAME: SIGTERM, a clean close (final commit, leave the group)", (*run).stop},
 		"positions":      {"positions NAME: ask consumer NAME (SIGUSR1) for Position() and Committed() of its partitions, and wait for the answer in its ledger", (*run).positions},
@@ -157,6 +157,9 @@ func (r *run) wait(args []string) error {
 			return fmt.Errorf("within %q: %v", args[i+1], err)
 		}
 		bound, args = d, args[:i]
+	}
+	if what == "fetching-at" {
+		return r.waitFetchingAt(name, args[2:], bound)
 	}
 	var n int64
 	if what != "exit" {
@@ -309,4 +312,38 @@ func (r *run) positions(args []string) error {
 		return err
 	}
 	return r.wait([]string{args[0], "snapshots", strconv.FormatInt(before+1, 10), "within", "10s"})
+}
+
+// waitFetchingAt waits until NAME's fetcher is active on a partition at or
+// past an offset: where a reset policy (latest, say) has been resolved, so
+// that a record produced now is one produced "after it joined".
+func (r *run) waitFetchingAt(name string, args []string, bound time.Duration) error {
+	if len(args) != 2 {
+		return usage("wait")
+	}
+	partition, err1 := strconv.ParseInt(args[0], 10, 32)
+	offset, err2 := strconv.ParseInt(args[1], 10, 64)
+	if err1 != nil || err2 != nil {
+		return fmt.Errorf("fetching-at takes a partition and an offset, got %q %q", args[0], args[1])
+	}
+	ctx, cancel := context.WithTimeout(r.ctx, bound)
+	defer cancel()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		events, err := r.events(name)
+		if err != nil {
+			return err
+		}
+		for _, e := range events {
+			if e.Type == ledger.Fetching && int64(e.Partitions[0].Partition) == partition && e.Partitions[0].Offset >= offset {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("waited %s for %s to fetch partition %d at or past %d", bound, name, partition, offset)
+		case <-tick.C:
+		}
+	}
 }
