@@ -46,6 +46,10 @@ type parser struct {
 	named map[string]*avroType
 }
 
+// maxFixedSize bounds a fixed type's size: one generated value is allocated
+// whole, and a schema asking for terabytes is a mistake, not a workload.
+const maxFixedSize = 1 << 20
+
 func newParser() *parser { return &parser{named: map[string]*avroType{}} }
 
 var primitives = map[string]bool{
@@ -141,6 +145,9 @@ func (p *parser) parseObject(m map[string]any, ns, path string) (*avroType, erro
 			}
 		case "fixed":
 			t.size = intProp(m, "size")
+			if t.size < 0 || t.size > maxFixedSize {
+				return nil, fmt.Errorf("%s: fixed %s: size %d is outside 0..%d", where(path), t.fullName, t.size, maxFixedSize)
+			}
 			if logical == "decimal" {
 				t.logical = logical
 				t.precision, t.scale = intProp(m, "precision"), intProp(m, "scale")

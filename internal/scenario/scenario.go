@@ -49,6 +49,13 @@ type Line struct {
 
 // Parse reads a scenario. Errors name the file and line.
 func Parse(name string, data []byte) (*Scenario, error) {
+	// go-internal's txtar (v1.16.0) panics on a line that is exactly
+	// "-- --" (its marker prefix and suffix overlap): refuse it first.
+	for n, line := range strings.Split(string(data), "\n") {
+		if strings.TrimSuffix(line, "\r") == "-- --" {
+			return nil, fmt.Errorf("%s:%d: a file marker needs a name: -- NAME --", name, n+1)
+		}
+	}
 	ar := txtar.Parse(data)
 	sc := &Scenario{Name: name, Files: ar.Files}
 	s := bufio.NewScanner(strings.NewReader(string(ar.Comment)))
@@ -85,10 +92,10 @@ func Parse(name string, data []byte) (*Scenario, error) {
 			sc.Lines = append(sc.Lines, Line{N: n, Text: text, Args: args})
 		}
 	}
-	if len(claim) == 0 {
+	sc.Claim = strings.TrimSpace(strings.Join(claim, " "))
+	if sc.Claim == "" {
 		return nil, fmt.Errorf("%s: a scenario opens with a # paragraph stating its claim", name)
 	}
-	sc.Claim = strings.Join(claim, " ")
 	return sc, nil
 }
 
