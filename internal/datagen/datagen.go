@@ -104,6 +104,9 @@ func New(schema string, seed int64) (*Generator, error) {
 	if top.kind != "record" {
 		return nil, fmt.Errorf("top-level type must be a record, not %s", top.kind)
 	}
+	if err := checkRecursion(top); err != nil {
+		return nil, err
+	}
 	c := &compiler{}
 	gen, err := c.compile(top, "")
 	if err != nil {
