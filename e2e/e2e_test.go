@@ -33,7 +33,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	cmd := exec.Command("go", "build", "-o", dir+string(os.PathSeparator), "../producer", "../consumer", "../stack")
+	cmd := exec.Command("go", "build", "-o", dir+string(os.PathSeparator), "../producer", "../consumer", "../stack", "../offsets", "../scenarios")
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "building the commands:", err)

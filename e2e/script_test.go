@@ -19,8 +19,14 @@ import (
 // TestScripts runs testdata/*.txtar: each script gets its own embedded
 // stack, the commands on its PATH, and the verbs below.
 func TestScripts(t *testing.T) {
-	testscript.Run(t, testscript.Params{
-		Dir: "testdata",
+	testscript.Run(t, scriptParams("testdata"))
+}
+
+// scriptParams runs the scripts in dir, each with its own embedded stack,
+// the commands on its PATH, and the verbs below.
+func scriptParams(dir string) testscript.Params {
+	return testscript.Params{
+		Dir: dir,
 		Setup: func(env *testscript.Env) error {
 			opts := stack.Defaults()
 			opts.BrokerAddr, opts.RegistryAddr = "127.0.0.1:0", "127.0.0.1:0"
@@ -38,7 +44,7 @@ func TestScripts(t *testing.T) {
 			"exitcode":   exitCode,
 			"rawproduce": rawProduce,
 		},
-	})
+	}
 }
 
 // exitcode N prog [args...] runs prog and checks that it exits with N,

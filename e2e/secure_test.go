@@ -8,7 +8,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -18,23 +17,10 @@ import (
 	"github.com/offsetlab/offsetlab/internal/stack/stacktest"
 )
 
-// The offsets command is built on first use: TestMain builds the others.
-var buildOffsets = sync.OnceValue(func() error {
-	cmd := exec.Command("go", "build", "-o", bin+string(os.PathSeparator), "../offsets")
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		return &exec.ExitError{Stderr: out}
-	}
-	return nil
-})
-
 // secureEnv is a secure embedded stack and an environment that names no
 // broker or registry: commands find them through --config only.
 func secureEnv(t *testing.T, mechanism string) (*env, *stack.Secrets) {
 	t.Helper()
-	if err := buildOffsets(); err != nil {
-		t.Fatalf("building offsets: %v", err)
-	}
 	dir := t.TempDir()
 	s := stacktest.Start(t, func(o *stack.Options) {
 		o.Secure = &stack.SecureOptions{Dir: dir, Mechanism: mechanism}
