@@ -135,6 +135,7 @@ func runCatalog(ctx context.Context, catalog []*scenario.Scenario, args []string
 	fs.StringVar(&format, "format", out.Text, "results: text or json")
 	fs.StringVar(&junit, "junit", "", "also write JUnit XML results to `FILE`")
 	fs.StringVar(&env.Results, "results", "results", "keep a failed scenario's ledgers and snapshots under `DIR`")
+	fs.BoolVar(&env.Keep, "keep", false, "keep a passing scenario's ledgers and snapshots too")
 	fs.DurationVar(&env.Wait, "wait", 30*time.Second, "bound of each wait verb that names none")
 	var drawTo string
 	fs.StringVar(&drawTo, "timeline", "", "draw each run to `FILE`.html or .svg (several scenarios: FILE-NAME.html)")

@@ -33,6 +33,9 @@ type Env struct {
 	RunID string
 	// Timeline, when set, is the .html or .svg file each run is drawn to.
 	Timeline string
+	// Keep keeps a passing scenario's ledgers and snapshots too; a failing
+	// one's are always kept.
+	Keep bool
 }
 
 // EmbeddedBrokerConfigs are the broker configs the runner's embedded stack
@@ -187,9 +190,12 @@ func Run(ctx context.Context, sc *Scenario, env Env) *Result {
 	}
 	if res.err == nil {
 		res.Passed = true
-		// A passing scenario's ledgers are not kept; a failing one's are.
-		_ = os.RemoveAll(dir)
-		res.Dir = ""
+		// A passing scenario's ledgers are not kept unless asked; a failing
+		// one's always are.
+		if !env.Keep {
+			_ = os.RemoveAll(dir)
+			res.Dir = ""
+		}
 	}
 	return res
 }
