@@ -8,6 +8,8 @@ COUNT ?= 300
 RESET ?= earliest
 COMMIT ?= auto
 FUZZTIME ?= 60s
+# Packages whose concurrency `make test` checks with the race detector.
+RACE_PKGS := ./internal/ledger ./internal/supervisor ./internal/consumer ./internal/scenario ./internal/poll
 # Each fuzz target, as package:Fuzz function; `make fuzz` runs them in turn.
 FUZZ_TARGETS := internal/serde:FuzzSplitHeader internal/serde:FuzzDecode internal/datagen:FuzzNew \
 	internal/config:FuzzReadProperties internal/scenario:FuzzParse internal/offsetstopic:FuzzDecode
@@ -24,9 +26,11 @@ help: ## show this help
 demo: build ## produce, consume in a group, show the committed offsets (embedded stack)
 	@scripts/demo.sh $(BIN)
 
-test: ## vet and run every test, end to end against embedded stacks
-	$(GO) vet ./...
-	$(GO) test -count=1 ./...
+test: ## vet and run every test, end to end against embedded stacks (the concurrent packages under -race)
+	@$(GO) vet ./...
+	@$(GO) test -count=1 -race $(RACE_PKGS) & race=$$!; \
+	$(GO) test -count=1 $$($(GO) list ./... | grep -v -x -F $(addprefix -e github.com/offsetlab/offsetlab/,$(RACE_PKGS:./%=%))); rc=$$?; \
+	wait $$race && exit $$rc
 
 bench: ## producer and consumer throughput vs plain clients; the catalog's wall time and kill-to-resume
 	$(GO) test -run '^$$' -bench . -benchtime 200000x -count 1 ./internal/producer ./internal/consumer

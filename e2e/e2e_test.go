@@ -20,6 +20,7 @@ import (
 	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
 
 	"github.com/offsetlab/offsetlab/internal/ledger"
+	"github.com/offsetlab/offsetlab/internal/poll"
 	"github.com/offsetlab/offsetlab/internal/stack"
 	"github.com/offsetlab/offsetlab/internal/stack/stacktest"
 )
@@ -130,17 +131,23 @@ func (e *env) path(name string) string { return filepath.Join(e.dir, name) }
 // it waited for.
 func (e *env) waitLedger(path string, limit time.Duration, what string, cond func([]ledger.Event) bool) []ledger.Event {
 	e.t.Helper()
-	deadline := time.Now().Add(limit)
-	for {
-		events, _ := ledger.Read(path)
-		if cond(events) {
-			return events
-		}
-		if time.Now().After(deadline) {
-			e.t.Fatalf("waited %s for %s in %s; it has %d events", limit, what, filepath.Base(path), len(events))
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	var events []ledger.Event
+	poll.Until(e.t, limit, what+" in "+filepath.Base(path), func() bool {
+		events, _ = ledger.Read(path)
+		return cond(events)
+	}, func() string { return fmt.Sprintf("%d events", len(events)) })
+	return events
+}
+
+// waitExit waits, bounded by limit, for a command begun with start to exit
+// and returns how it ended.
+func (e *env) waitExit(cmd *exec.Cmd, limit time.Duration) error {
+	e.t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	var err error
+	poll.Until(e.t, limit, filepath.Base(cmd.Path)+" to exit", poll.Received(done, &err))
+	return err
 }
 
 // count is the number of events of a type.

@@ -73,7 +73,7 @@ func TestLatestReadsOnlyNewRecords(t *testing.T) {
 		return count(ev, ledger.Fetching) >= 3
 	})
 	e.produce("orders", 100, 2, "new.jsonl")
-	if err := waitExit(c, 30*time.Second); err != nil {
+	if err := e.waitExit(c, 30*time.Second); err != nil {
 		t.Fatal(err)
 	}
 	events, _ := ledger.Read(e.path("c.jsonl"))
@@ -164,16 +164,5 @@ func TestRestartResumesAtCommitted(t *testing.T) {
 				t.Errorf("restart %d: partition %d committed %d after a clean close, but processed up to %d", i, p, after[p], want-1)
 			}
 		}
-	}
-}
-
-func waitExit(c interface{ Wait() error }, limit time.Duration) error {
-	done := make(chan error, 1)
-	go func() { done <- c.Wait() }()
-	select {
-	case err := <-done:
-		return err
-	case <-time.After(limit):
-		return fmt.Errorf("process did not exit within %s", limit)
 	}
 }

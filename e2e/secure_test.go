@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/offsetlab/offsetlab/internal/groups"
+	"github.com/offsetlab/offsetlab/internal/poll"
 	"github.com/offsetlab/offsetlab/internal/stack"
 	"github.com/offsetlab/offsetlab/internal/stack/stacktest"
 )
@@ -262,11 +264,8 @@ func TestStackSecureCommand(t *testing.T) {
 		}
 	}()
 	var ready string
-	select {
-	case ready = <-lines:
-	case <-time.After(30 * time.Second):
-		t.Fatalf("no ready line; stderr:\n%s", stderr.String())
-	}
+	poll.Until(t, 30*time.Second, "stack's ready line", poll.Received(lines, &ready),
+		func() string { return fmt.Sprintf("stderr:\n%s", stderr.String()) })
 	m := regexp.MustCompile(`^ready: broker \S+ \(SASL_SSL, SCRAM-SHA-512\), schema registry https://\S+ \(basic auth\), client properties (\S+)$`).FindStringSubmatch(ready)
 	if m == nil {
 		t.Fatalf("ready line: %q", ready)

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/offsetlab/offsetlab/internal/poll"
 )
 
 // row is a describe row as a string, for compact comparisons:
@@ -121,20 +123,13 @@ func TestDescribeActiveGroupTwoMembers(t *testing.T) {
 
 	// The second join rebalances the group; wait until both hold one partition.
 	var d describeJSON
-	deadline := time.Now().Add(15 * time.Second)
-	for {
+	poll.Until(t, 15*time.Second, "two members with one partition each", func() bool {
 		d = describeJSON{}
 		e.jsonOf(&d, "describe", "--group", "app")
 		g := d.Groups[0]
-		if g.State == "Stable" && g.Members == 2 && len(g.Partitions) == 2 &&
-			g.Partitions[0].ClientID != "" && g.Partitions[1].ClientID != "" && g.Partitions[0].ClientID != g.Partitions[1].ClientID {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("waited 15s for two members with one partition each; last: %+v", g)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return g.State == "Stable" && g.Members == 2 && len(g.Partitions) == 2 &&
+			g.Partitions[0].ClientID != "" && g.Partitions[1].ClientID != "" && g.Partitions[0].ClientID != g.Partitions[1].ClientID
+	}, func() string { return fmt.Sprintf("%+v", d.Groups[0]) })
 	p := d.Groups[0].Partitions
 	if ptrString(p[0].Committed) != "3" || ptrString(p[0].Lag) != "5" || p[1].Committed != nil || p[1].Lag != nil {
 		t.Fatalf("partitions: %s", rows(d, 0))

@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/offsetlab/offsetlab/internal/poll"
 )
 
 func TestWatchRefreshes(t *testing.T) {
@@ -45,21 +48,13 @@ func TestWatchStopsWhenCancelled(t *testing.T) {
 		done <- run(ctx, []string{"watch", "--group", "app", "--interval", "20ms", "--bootstrap", e.s.BrokerAddr()}, &stdout, &stderr)
 	}()
 	// Cancel once it has drawn at least once.
-	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(stdout.String(), "group app") {
-		if time.Now().After(deadline) {
-			t.Fatalf("waited 10s for a first refresh")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	poll.Until(t, 10*time.Second, "a first refresh", func() bool { return strings.Contains(stdout.String(), "group app") },
+		func() string { return fmt.Sprintf("stdout %q, stderr %q", stdout.String(), stderr.String()) })
 	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("watch stopped by its context: %v, want nil", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatalf("waited 10s for watch to stop after cancel")
+	var err error
+	poll.Until(t, 10*time.Second, "watch to stop after cancel", poll.Received(done, &err))
+	if err != nil {
+		t.Fatalf("watch stopped by its context: %v, want nil", err)
 	}
 }
 

@@ -121,26 +121,10 @@ func (c *consumer) badRecord(m *kafka.Message, rec *ledger.Record, err error) er
 // back (StoreOffsets is refused while enable.auto.offset.store is true;
 // measured: after a Seek back to m, the close still committed m+1). So under
 // --on-bad-record stop the auto mode stores by hand instead, at the same
-// moment (see storesByHand), and simply never stores m. The partitions are
+// moment (autoMode.storeByHand), and simply never stores m. The partitions are
 // paused, so nothing more is fetched or handed over before the close.
 func (c *consumer) stopShortOf(*kafka.Message) {
 	if parts, err := c.c.Assignment(); err == nil && len(parts) > 0 {
 		_ = c.c.Pause(parts)
-	}
-}
-
-// storesByHand says the auto mode runs with enable.auto.offset.store=false
-// and stores each record's offset itself as soon as the record decodes,
-// before processing: what librdkafka does at hand-over, minus the bad
-// record, which --on-bad-record stop must leave uncommitted.
-func (o *options) storesByHand() bool { return o.commit == commitAuto && o.onBadRecord == badStop }
-
-// storeOnHandOver is the auto mode's store, by hand (storesByHand).
-func (c *consumer) storeOnHandOver(m *kafka.Message) {
-	if !c.o.storesByHand() {
-		return
-	}
-	if _, err := c.c.StoreMessage(m); err != nil {
-		_ = c.commit.logError("store", err)
 	}
 }

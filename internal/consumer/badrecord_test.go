@@ -16,6 +16,7 @@ import (
 	"github.com/offsetlab/offsetlab/internal/cli"
 	"github.com/offsetlab/offsetlab/internal/config"
 	"github.com/offsetlab/offsetlab/internal/ledger"
+	"github.com/offsetlab/offsetlab/internal/poll"
 	"github.com/offsetlab/offsetlab/internal/serde"
 	"github.com/offsetlab/offsetlab/internal/stack/stacktest"
 )
@@ -242,18 +243,14 @@ func TestRegistryDown(t *testing.T) {
 			"--quiet", "--ledger", path, "--idle-exit", "20s", "--timeout", "2s",
 			"--bootstrap", s.BrokerAddr(), "--registry", reg.URL()}, io.Discard, &stderr)
 	}()
-	waitLedger(t, path, func(events []ledger.Event) bool { return count(events, ledger.Processed) >= 5 })
+	waitLedger(t, path, "5 records processed", func(events []ledger.Event) bool { return count(events, ledger.Processed) >= 5 })
 	reg.Close()
 	for i := 5; i < 8; i++ { // schema id cached: decoded without the registry
 		produce(v1, map[string]any{"id": int64(i)})
 	}
 	produce(v2, map[string]any{"id": int64(8), "more": "x"}) // offset 8: a schema id never fetched
 	var err2 error
-	select {
-	case err2 = <-done:
-	case <-time.After(30 * time.Second):
-		t.Fatal("the consumer did not stop within 30s of meeting an unfetched schema id")
-	}
+	poll.Until(t, 30*time.Second, "the consumer to stop at a record with an unfetched schema id", poll.Received(done, &err2))
 	var down *RegistryDownError
 	if !errors.As(err2, &down) || down.Offset != 8 || cli.Code(err2) != cli.ExitUnavailable {
 		t.Fatalf("want a RegistryDownError at offset 8 and exit 69, got %v (exit %d)\n%s", err2, cli.Code(err2), stderr.String())

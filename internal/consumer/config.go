@@ -23,7 +23,7 @@ type options struct {
 	group             string
 	topics            []string
 	reset             string
-	commit            commitMode
+	commit            mode
 	autoCommitEvery   time.Duration
 	maxMessages       int64
 	idleExit          time.Duration
@@ -64,7 +64,20 @@ var assignors = map[string][]string{
 	"consumer": {"uniform", "range"},
 }
 
+// parse is how Run reads its flags: parsed and checked (parseFlags), then
+// the connection settings loaded.
 func parse(args []string, stderr io.Writer) (*options, error) {
+	o, err := parseFlags(args, stderr)
+	if err != nil {
+		return nil, err
+	}
+	return o, o.conn.Load()
+}
+
+// parseFlags parses and checks the flags, without loading the connection
+// settings: it reads no file and connects nowhere. Only -h writes, the
+// usage, to stderr.
+func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	o := &options{}
 	var topics, commit string
 	fs := flag.NewFlagSet("consumer", flag.ContinueOnError)
@@ -111,7 +124,7 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	if err := o.validate(commit, set); err != nil {
 		return nil, err
 	}
-	return o, o.conn.Load()
+	return o, nil
 }
 
 func (o *options) validate(commit string, set map[string]bool) error {
@@ -129,11 +142,11 @@ func (o *options) validate(commit string, set map[string]bool) error {
 	if _, ok := resetPolicies[o.reset]; !ok {
 		return cli.Usagef("--reset %q is not a reset policy (accepted: earliest, latest, none; or librdkafka's smallest, beginning, largest, end, error)", o.reset)
 	}
-	mode, ok := commitModes[commitMode(commit)]
+	newMode, ok := commitModes[commitMode(commit)]
 	if !ok {
 		return cli.Usagef("--commit %q is not a commit mode (accepted: %s)", commit, commitModeNames())
 	}
-	o.commit = mode.name
+	o.commit = newMode(o)
 	known, ok := assignors[o.protocol]
 	if !ok {
 		return cli.Usagef("--protocol %q is not a group protocol (accepted: classic, consumer)", o.protocol)
@@ -144,40 +157,11 @@ func (o *options) validate(commit string, set map[string]bool) error {
 	if o.protocol == "consumer" && (o.sessionTimeout > 0 || o.heartbeatInterval > 0) {
 		return cli.Usagef("--session-timeout and --heartbeat-interval belong to the classic protocol; with --protocol consumer the broker sets them (group.consumer.session.timeout.ms)")
 	}
-	if err := o.validateTransactional(set); err != nil {
+	if err := o.commit.check(o, set); err != nil {
 		return err
 	}
 	if err := out.CheckFormat(o.format); err != nil {
 		return err
-	}
-	return nil
-}
-
-// validateTransactional checks the flags of --commit transactional, and that
-// they are not given to another mode, where they would silently do nothing.
-func (o *options) validateTransactional(set map[string]bool) error {
-	if o.commit != commitTransactional {
-		for _, f := range []string{"output", "transactional-id", "txn-records", "txn-interval"} {
-			if set[f] {
-				return cli.Usagef("--%s goes with --commit transactional (consume-transform-produce), not --commit %s", f, o.commit)
-			}
-		}
-		return nil
-	}
-	switch {
-	case o.output == "":
-		return cli.Usagef("--commit transactional needs --output TOPIC: the topic each consumed record is produced to, in the transaction that commits its offset")
-	case slices.Contains(o.topics, o.output):
-		return cli.Usagef("--output %s is also an input topic: the transformer would consume its own output", o.output)
-	case o.txnRecords < 1:
-		return cli.Usagef("--txn-records must be 1 or more, got %d", o.txnRecords)
-	case o.txnInterval <= 0:
-		return cli.Usagef("--txn-interval must be positive, got %s", o.txnInterval)
-	}
-	for _, kv := range o.conn.Overrides {
-		if kv[0] == "enable.auto.commit" && kv[1] != "false" {
-			return cli.Usagef("-X enable.auto.commit=%s cannot go with --commit transactional: the offsets are committed by the transaction (SendOffsetsToTransaction), never by the consumer", kv[1])
-		}
 	}
 	return nil
 }
@@ -202,14 +186,8 @@ func (o *options) configMap() kafka.ConfigMap {
 		"group.protocol":         o.protocol,
 		"statistics.interval.ms": int(o.statsInterval / time.Millisecond),
 	}
-	for k, v := range commitModes[o.commit].settings {
+	for k, v := range o.commit.settings() {
 		cm[k] = v
-	}
-	if o.storesByHand() {
-		cm["enable.auto.offset.store"] = false
-	}
-	if commitModes[o.commit].settings["enable.auto.commit"] == true {
-		cm["auto.commit.interval.ms"] = int(o.autoCommitEvery / time.Millisecond)
 	}
 	if o.staticID != "" {
 		cm["group.instance.id"] = o.staticID

@@ -16,6 +16,7 @@ import (
 	"github.com/offsetlab/offsetlab/internal/cli"
 	"github.com/offsetlab/offsetlab/internal/config"
 	"github.com/offsetlab/offsetlab/internal/ledger"
+	"github.com/offsetlab/offsetlab/internal/offset"
 	"github.com/offsetlab/offsetlab/internal/out"
 	"github.com/offsetlab/offsetlab/internal/serde"
 )
@@ -25,9 +26,11 @@ type consumer struct {
 	c      *kafka.Consumer
 	de     *serde.Deserializer
 	ledger *ledger.Writer
-	commit *committer
-	stdout io.Writer
-	stderr io.Writer
+	// committer records the auto modes' background commits; the mode,
+	// o.commit, commits through it.
+	committer *committer
+	stdout    io.Writer
+	stderr    io.Writer
 
 	stats     stats
 	assigned  map[partitionKey]bool
@@ -80,9 +83,7 @@ func newConsumer(ctx context.Context, o *options, stdout, stderr io.Writer) (*co
 	// ledger that cannot be written (a full disk) stops the consumer now,
 	// not after it has consumed records it cannot account for.
 	detail := map[string]string{"name": o.name}
-	if o.commit == commitTransactional {
-		detail["transactional.id"], detail["output"] = o.txnID(), o.output
-	}
+	o.commit.describe(detail)
 	for k, v := range cm {
 		if !config.IsSecret(k) {
 			detail[k] = fmt.Sprint(v)
@@ -100,16 +101,11 @@ func newConsumer(ctx context.Context, o *options, stdout, stderr io.Writer) (*co
 	go config.DiscardLogs(kc.Logs())
 	c.c = kc
 	c.de = serde.NewDeserializer(o.conn.RegistryClient())
-	c.commit = newCommitter(o.commit, kc, c.ledger, &c.stats)
-	if o.commit == commitTransactional {
-		if !o.nameSet && o.transactionalID == "" {
-			fmt.Fprintf(stderr, "note: transactional.id %s comes from the default --name, which changes with the process: a restart will not fence this instance; give --name or --transactional-id\n", o.txnID())
-		}
-		if c.commit.txn, err = newTransactor(o, kc, c.ledger, &c.stats, stderr); err != nil {
-			_ = kc.Close()
-			_ = c.ledger.Close()
-			return nil, err
-		}
+	c.committer = &committer{c: kc, ledger: c.ledger, stats: &c.stats, stderr: stderr}
+	if err := o.commit.start(c.committer); err != nil {
+		_ = kc.Close()
+		_ = c.ledger.Close()
+		return nil, err
 	}
 	if err := kc.SubscribeTopics(o.topics, c.rebalanced); err != nil {
 		c.close()
@@ -134,12 +130,12 @@ func (c *consumer) consume(ctx context.Context, snap <-chan os.Signal) error {
 		if c.o.idleExit > 0 && time.Since(c.lastWork) > c.o.idleExit {
 			return nil
 		}
-		if err := c.commit.failed(); err != nil {
+		if err := c.o.commit.failed(); err != nil {
 			return err
 		}
 		switch e := c.c.Poll(100).(type) {
 		case nil:
-			if err := c.commit.idle(); err != nil {
+			if err := c.o.commit.idle(); err != nil {
 				return err
 			}
 		case *kafka.Message:
@@ -151,7 +147,7 @@ func (c *consumer) consume(ctx context.Context, snap <-chan os.Signal) error {
 				return err
 			}
 		case kafka.OffsetsCommitted:
-			c.commit.record(e.Offsets, e.Error, "auto")
+			c.committer.record(e.Offsets, e.Error, "auto")
 		case *kafka.Stats:
 			c.onStats(e.String())
 		}
@@ -177,30 +173,21 @@ func (c *consumer) handle(m *kafka.Message) error {
 			return err
 		}
 	}
-	c.storeOnHandOver(m)
-	if err := c.commit.beforeProcess(m); err != nil {
-		fmt.Fprintf(c.stderr, "commit before processing %s failed: %v\n", where(m), err)
-	}
+	c.o.commit.beforeProcess(m)
 	if derr == nil && !c.o.quiet {
 		c.print(m, value, schemaID)
 	}
 	// Simulated work. A SIGTERM meanwhile lets it finish, as a well-behaved
 	// application does, so the close commits only processed records.
 	time.Sleep(c.o.processDelay)
-	if ok, err := c.commit.process(m); err != nil || !ok {
+	if ok, err := c.o.commit.process(m); err != nil || !ok {
 		return err // not processed: the input was rewound, m comes again
 	}
 	c.stats.Processed++
 	if err := c.ledger.Write(ledger.Event{Type: ledger.Processed, Record: &rec}); err != nil {
 		return fmt.Errorf("stopping: %w", err)
 	}
-	if err := c.commit.afterProcess(m); err != nil {
-		if c.o.commit == commitTransactional {
-			return err // fatal: an abortable failure was aborted and rewound
-		}
-		fmt.Fprintf(c.stderr, "commit after processing %s failed: %v\n", where(m), err)
-	}
-	return nil
+	return c.o.commit.afterProcess(m)
 }
 
 // onError handles a consumer error. A reset error under --reset none ends
@@ -231,15 +218,15 @@ func (c *consumer) onError(err error, m *kafka.Message) error {
 }
 
 // rebalanced logs assignments and revocations; confluent-kafka-go applies
-// them after this returns. Before a revocation the async committer flushes
-// what it holds, so the next owner starts where this member stopped; the
-// auto modes leave it to librdkafka, which commits the stored offsets on
-// revocation itself. They must not commit here: during Close(),
-// confluent-kafka-go polls away the records still queued, which stores
-// their offsets, and a Commit() in this callback would then commit records
-// the application never saw (measured: 409 committed for 258 processed).
-// The transactional mode ends its open transaction here, while the
-// partitions are still this member's: committed on a clean revocation,
+// them after this returns. Before a revocation the mode's revoke runs: the
+// async mode flushes what it holds, so the next owner starts where this
+// member stopped; the auto modes leave it to librdkafka, which commits the
+// stored offsets on revocation itself. They must not commit here: during
+// Close(), confluent-kafka-go polls away the records still queued, which
+// stores their offsets, and a Commit() in this callback would then commit
+// records the application never saw (measured: 409 committed for 258
+// processed). The transactional mode ends its open transaction here, while
+// the partitions are still this member's: committed on a clean revocation,
 // aborted when the assignment was lost.
 func (c *consumer) rebalanced(kc *kafka.Consumer, ev kafka.Event) error {
 	switch e := ev.(type) {
@@ -252,12 +239,7 @@ func (c *consumer) rebalanced(kc *kafka.Consumer, ev kafka.Event) error {
 		fmt.Fprintf(c.stderr, "assigned %s\n", describe(e.Partitions))
 	case kafka.RevokedPartitions:
 		lost := kc.AssignmentLost()
-		switch {
-		case c.o.commit == commitTransactional:
-			c.commit.txn.revoke(e.Partitions, lost)
-		case !lost && c.o.commit == commitAsync:
-			c.commit.flush("revoke")
-		}
+		c.o.commit.revoke(e.Partitions, lost)
 		for _, tp := range e.Partitions {
 			k := partitionKey{*tp.Topic, tp.Partition}
 			delete(c.assigned, k)
@@ -342,19 +324,11 @@ func (c *consumer) snapshot(w io.Writer) {
 		o := offsetOf(pos[i])
 		o.Committed = &committed
 		e.Partitions = append(e.Partitions, o)
-		t.Row(*pos[i].Topic, pos[i].Partition, explain(int64(pos[i].Offset)), explain(committed))
+		t.Row(*pos[i].Topic, pos[i].Partition, offset.String(int64(pos[i].Offset)), offset.String(committed))
 	}
 	_ = t.Flush()
 	fmt.Fprintln(w, "position: the next offset this consumer will hand to the application; committed: where the group resumes after a restart")
 	_ = c.ledger.Write(e)
-}
-
-// explain shows librdkafka's -1001 (OffsetInvalid) as what it means.
-func explain(o int64) string {
-	if o == int64(kafka.OffsetInvalid) {
-		return "-1001 (nothing yet)"
-	}
-	return strconv.FormatInt(o, 10)
 }
 
 // close makes the final commit, snapshots what a restart would get, leaves
@@ -370,10 +344,10 @@ func (c *consumer) close() error {
 		if parts, err := c.c.Assignment(); err == nil && len(parts) > 0 {
 			_ = c.c.Pause(parts)
 		}
-		c.commit.close()
+		c.o.commit.close()
 		c.snapshot(c.stderr)
 		err = c.c.Close()
-		c.commit.release()
+		c.o.commit.release()
 		_ = c.ledger.Write(ledger.Event{Type: ledger.Stopped})
 		if lerr := c.ledger.Close(); err == nil && lerr != nil {
 			err = lerr
@@ -381,9 +355,7 @@ func (c *consumer) close() error {
 		s := &c.stats
 		fmt.Fprintf(c.stderr, "consumed %d, processed %d, bad %d, commits %d (failed %d)\n",
 			s.Consumed, s.Processed, s.Bad, s.Commits, s.CommitsFailed)
-		if c.o.commit == commitTransactional {
-			fmt.Fprintf(c.stderr, "transactions committed %d, aborted %d\n", s.Transactions, s.Aborted)
-		}
+		c.o.commit.summary(c.stderr)
 	})
 	return err
 }

@@ -37,3 +37,15 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	return err
 }
+
+// Check parses and checks a consumer's flags as Run does, with Run's
+// messages (a bad flag is a cli.UsageError), but loads no connection
+// settings (no properties file, no -X key lookup, no network) and prints
+// nothing (-h gives flag.ErrHelp, the usage unprinted): the scenario runner
+// checks a story's start lines with it before anything runs. What only
+// loading can tell (a bad --timeout, --config file or -X key) is left to
+// Run.
+func Check(args []string) error {
+	_, err := parseFlags(args, io.Discard)
+	return err
+}

@@ -21,6 +21,7 @@ import (
 	"github.com/offsetlab/offsetlab/internal/cli"
 	"github.com/offsetlab/offsetlab/internal/config"
 	"github.com/offsetlab/offsetlab/internal/ledger"
+	"github.com/offsetlab/offsetlab/internal/poll"
 	"github.com/offsetlab/offsetlab/internal/stack"
 	"github.com/offsetlab/offsetlab/internal/stack/stacktest"
 	"github.com/offsetlab/offsetlab/internal/supervisor"
@@ -109,7 +110,7 @@ func TestTransactionalKill(t *testing.T) {
 
 	first := transformer(1, "--process-delay", "2ms")
 	// Transactions hold 100 records: at 550 the sixth is half full.
-	waitLedger(t, first, func(events []ledger.Event) bool {
+	waitLedger(t, first, "2 transactions committed and 550 records processed", func(events []ledger.Event) bool {
 		return commits(events) >= 2 && count(events, ledger.Processed) >= 550
 	})
 	if _, err := sup.Kill(t.Context(), "t1"); err != nil {
@@ -132,7 +133,8 @@ func TestTransactionalKill(t *testing.T) {
 	// transactions did not cover, then stops cleanly. (An --idle-exit could
 	// fire while the group waits out the dead member's session.)
 	second := transformer(2)
-	waitLedger(t, second, func(events []ledger.Event) bool { return len(processedIDs(events)) >= n-len(committed) })
+	waitLedger(t, second, fmt.Sprintf("%d distinct records processed (those the committed transactions did not cover)", n-len(committed)),
+		func(events []ledger.Event) bool { return len(processedIDs(events)) >= n-len(committed) })
 	stop(t, sup, "t1")
 	if rerun := processedIDs(readLedger(t, second)); !containsAll(rerun, open) {
 		t.Fatalf("the restart did not process again the %d records of the aborted transaction", len(open))
@@ -180,7 +182,7 @@ func TestTransactionalStopCommits(t *testing.T) {
 		"--txn-records", "100", "--process-delay", "2ms"}); err != nil {
 		t.Fatal(err)
 	}
-	waitLedger(t, path, func(events []ledger.Event) bool { return count(events, ledger.Processed) >= 250 })
+	waitLedger(t, path, "250 records processed", func(events []ledger.Event) bool { return count(events, ledger.Processed) >= 250 })
 	stop(t, sup, "t1")
 	events := readLedger(t, path)
 	processed := processedIDs(events)
@@ -222,24 +224,15 @@ func (w *logWriter) Write(b []byte) (int, error) {
 	}
 }
 
-// checkFor polls cond every 20ms until it holds, failing after d.
-func checkFor(t *testing.T, d time.Duration, what string, cond func() bool) {
+// waitLedger polls the ledger at path until cond holds, failing after 30s
+// with what it waited for.
+func waitLedger(t *testing.T, path, what string, cond func([]ledger.Event) bool) {
 	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("waited %s for %s", d, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-func waitLedger(t *testing.T, path string, cond func([]ledger.Event) bool) {
-	t.Helper()
-	checkFor(t, 30*time.Second, "the ledger "+filepath.Base(path), func() bool {
-		events, _ := ledger.Read(path)
+	var events []ledger.Event
+	poll.Until(t, 30*time.Second, what+" in "+filepath.Base(path), func() bool {
+		events, _ = ledger.Read(path)
 		return cond(events)
-	})
+	}, func() string { return fmt.Sprintf("%d events", len(events)) })
 }
 
 // stop sends SIGTERM and expects a clean close.
@@ -350,19 +343,16 @@ func readOutput(t *testing.T, bootstrap, isolation string, want int) map[string]
 	seen := map[string]int{}
 	got := 0
 	last := time.Now()
-	deadline := time.Now().Add(30 * time.Second)
-	for got < want || time.Since(last) < time.Second {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s reader: %d records in 30s, want at least %d", isolation, got, want)
+	poll.Until(t, 30*time.Second, fmt.Sprintf("a %s reader of out to read at least %d records, then nothing more for a second", isolation, want), func() bool {
+		for ev := c.Poll(0); ev != nil; ev = c.Poll(0) {
+			if m, ok := ev.(*kafka.Message); ok && m.TopicPartition.Error == nil {
+				got++
+				last = time.Now()
+				seen[recordOf(m).ID()]++
+			}
 		}
-		m, ok := c.Poll(100).(*kafka.Message)
-		if !ok || m.TopicPartition.Error != nil {
-			continue
-		}
-		got++
-		last = time.Now()
-		seen[recordOf(m).ID()]++
-	}
+		return got >= want && time.Since(last) >= time.Second
+	}, func() string { return fmt.Sprintf("%d records", got) })
 	return seen
 }
 
@@ -464,7 +454,7 @@ func TestTransactionalAbortRewinds(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
 	go func() { done <- Run(ctx, args, io.Discard, newLogWriter(t)) }()
-	waitLedger(t, path, func(events []ledger.Event) bool { return len(processedIDs(events)) >= n })
+	waitLedger(t, path, fmt.Sprintf("all %d records processed", n), func(events []ledger.Event) bool { return len(processedIDs(events)) >= n })
 	cancel() // as SIGTERM does: a clean close
 	if err := <-done; err != nil {
 		t.Fatal(err)
@@ -524,12 +514,12 @@ func TestTransactionalZombieFenced(t *testing.T) {
 		return path
 	}
 	zombie := start("zombie", "--process-delay", "5ms")
-	waitLedger(t, zombie, func(events []ledger.Event) bool {
+	waitLedger(t, zombie, "a transaction committed and 75 records processed", func(events []ledger.Event) bool {
 		return commits(events) >= 1 && count(events, ledger.Processed) >= 75
 	})
 	successor := start("successor")
 	z, _ := sup.Get("zombie")
-	checkFor(t, 30*time.Second, "the zombie to exit", func() bool { return !z.Running() })
+	poll.Until(t, 30*time.Second, "the zombie to exit", func() bool { return !z.Running() })
 	if z.ExitCode() == 0 {
 		t.Fatal("the zombie exited 0; a fenced producer must end the run with an error")
 	}
@@ -541,7 +531,7 @@ func TestTransactionalZombieFenced(t *testing.T) {
 		t.Fatal("the zombie's ledger has no fencing error")
 	}
 	byZombie, _ := splitAtLastCommit(readLedger(t, zombie))
-	waitLedger(t, successor, func(events []ledger.Event) bool {
+	waitLedger(t, successor, fmt.Sprintf("%d distinct records processed (those the zombie did not commit)", n-len(byZombie)), func(events []ledger.Event) bool {
 		return len(processedIDs(events)) >= n-len(byZombie)
 	})
 	stop(t, sup, "successor")
@@ -576,7 +566,7 @@ func TestTransactionTimeoutAbortsOrphan(t *testing.T) {
 		"--process-delay", "2ms", "-X", "transaction.timeout.ms=2000"}); err != nil {
 		t.Fatal(err)
 	}
-	waitLedger(t, path, func(events []ledger.Event) bool {
+	waitLedger(t, path, "a transaction committed and 150 records processed", func(events []ledger.Event) bool {
 		return commits(events) >= 1 && count(events, ledger.Processed) >= 150
 	})
 	p, err := sup.Kill(t.Context(), "t1")
@@ -590,10 +580,10 @@ func TestTransactionTimeoutAbortsOrphan(t *testing.T) {
 	if held <= 0 {
 		t.Fatalf("right after the kill the last stable offsets (%d in all) are not behind the log ends (%d): no transaction is open", stable, end)
 	}
-	checkFor(t, 20*time.Second, "the broker to abort the orphaned transaction", func() bool {
+	poll.Until(t, 20*time.Second, "the broker to abort the orphaned transaction", func() bool {
 		stable, end = bounds()
 		return stable == end
-	})
+	}, func() string { return fmt.Sprintf("last stable offsets %d, log ends %d", stable, end) })
 	t.Logf("the orphaned transaction (%d records processed; the last stable offsets %d behind the log ends) was aborted %s after the kill (transaction.timeout.ms=2000)",
 		len(open), held, time.Since(p.Exited()).Round(100*time.Millisecond))
 	if err := exactly(readOutput(t, s.BrokerAddr(), "read_committed", len(committed)), committed); err != nil {

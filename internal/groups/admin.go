@@ -74,3 +74,11 @@ func isGroupNotFound(err error) bool {
 	var kerr kafka.Error
 	return errors.As(err, &kerr) && kerr.Code() == kafka.ErrGroupIDNotFound
 }
+
+// IsUnstable reports the broker's answer to a committed-offsets request
+// that requires stable offsets while a transaction that commits offsets for
+// the group is still open (UNSTABLE_OFFSET_COMMIT): ask again once it ends.
+func IsUnstable(err error) bool {
+	var kerr kafka.Error
+	return errors.As(err, &kerr) && kerr.Code() == kafka.ErrUnstableOffsetCommit
+}

@@ -79,8 +79,8 @@ type Record struct {
 // ID is the record's identity across re-reads: run and sequence.
 func (r Record) ID() string { return fmt.Sprintf("%s/%d", r.Run, r.Seq) }
 
-// Offset is a partition with an offset. Offset -1001 means "none"
-// (librdkafka's OffsetInvalid): nothing consumed or committed yet.
+// Offset is a partition with an offset. offset.Invalid (-1001,
+// librdkafka's OffsetInvalid) means none: nothing consumed or committed yet.
 type Offset struct {
 	Topic     string `json:"topic"`
 	Partition int32  `json:"partition"`

@@ -75,20 +75,6 @@ func WriteJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-// Offset formats an offset for a table: librdkafka's special values as
-// words, "-" for none.
-func Offset(o int64) string {
-	switch o {
-	case -1001:
-		return None
-	case -1:
-		return "end"
-	case -2:
-		return "beginning"
-	}
-	return fmt.Sprint(o)
-}
-
 // IsTerminal reports whether w is a terminal, for progress bars and
 // in-place refreshes.
 func IsTerminal(w io.Writer) bool {

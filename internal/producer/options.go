@@ -38,7 +38,20 @@ type options struct {
 	progress        bool
 }
 
+// parse is how Run reads its flags: parsed and checked (parseFlags), then
+// the connection settings loaded.
 func parse(args []string, stderr io.Writer) (*options, error) {
+	o, err := parseFlags(args, stderr)
+	if err != nil {
+		return nil, err
+	}
+	return o, o.conn.Load()
+}
+
+// parseFlags parses and checks the flags, without loading the connection
+// settings: it reads no file and connects nowhere. Only -h writes, the
+// usage, to stderr.
+func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	o := &options{}
 	fs := flag.NewFlagSet("producer", flag.ContinueOnError)
 	o.conn.RegisterFlags(fs)
@@ -84,7 +97,7 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 			return nil, cli.Usagef("--topic is required with --schema")
 		}
 	}
-	return o, o.conn.Load()
+	return o, nil
 }
 
 // Run is the producer command: flags in args, the summary out.
@@ -102,5 +115,17 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if perr := sum.print(stdout, o.format); err == nil {
 		err = perr
 	}
+	return err
+}
+
+// Check parses and checks a producer's flags as Run does, with Run's
+// messages (a bad flag is a cli.UsageError), but loads no connection
+// settings (no properties file, no -X key lookup, no network) and prints
+// nothing (-h gives flag.ErrHelp, the usage unprinted): the scenario runner
+// checks a story's produce lines with it before anything runs. What only
+// loading or the run can tell (a bad --timeout, --config file or -X key; the
+// --schema file, --quickstart name and --key-field) is left to Run.
+func Check(args []string) error {
+	_, err := parseFlags(args, io.Discard)
 	return err
 }

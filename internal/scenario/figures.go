@@ -2,12 +2,12 @@ package scenario
 
 import (
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/offsetlab/offsetlab/internal/ledger"
 	"github.com/offsetlab/offsetlab/internal/timeline"
 	"github.com/offsetlab/offsetlab/internal/tp"
+	"github.com/offsetlab/offsetlab/internal/verify"
 )
 
 func (r *run) mark(kind, name string) {
@@ -16,9 +16,10 @@ func (r *run) mark(kind, name string) {
 
 // timeline draws the run to the file Env.Timeline names.
 func (r *run) timeline() error {
-	t := timeline.Run{Scenario: r.sc.Name, Claim: r.sc.Claim, Marks: r.res.Marks, Committed: map[string]map[tp.TP]int64{}}
-	for name, paths := range r.ledgers {
-		for n := range paths {
+	t := timeline.Run{Scenario: r.sc.Name, Claim: r.sc.Claim, Marks: r.res.Marks, Committed: map[string]map[tp.TP]int64{},
+		EndCommitted: r.committed}
+	for _, name := range sortedKeys(r.ledgers) {
+		for n := range r.ledgers[name] {
 			inc, err := r.incarnation(name, n+1)
 			if err != nil {
 				return err
@@ -26,10 +27,10 @@ func (r *run) timeline() error {
 			t.Incarnations = append(t.Incarnations, inc)
 		}
 	}
-	for _, p := range r.acked {
-		events, err := ledger.Read(p)
-		if err != nil {
-			return err
+	for _, name := range sortedKeys(r.acked) {
+		events, err := ledger.Read(r.acked[name])
+		if err != nil && len(events) == 0 {
+			continue
 		}
 		t.Acked = append(t.Acked, events...)
 	}
@@ -48,10 +49,10 @@ func (r *run) timeline() error {
 //
 //	consumed NAME, processed NAME   records NAME's latest run consumed, processed
 //	position NAME P, committed NAME P   NAME's last Position()/Committed() answer (-1001: none)
-//	replayed, lost                  totals over every partition
-//	resumed-at P                    the first offset the last resume check saw on partition P
+//	replayed, lost, not-consumed    $GROUP's totals over every partition
+//	resumed-at P                    the first offset the last resume check saw on partition P of $TOPIC
 //	kill-to-resume-ms               the last kill-to-resumed-processing latency
-func (r *run) figures() map[string]int64 {
+func (r *run) figures(acc *verify.Accounting) map[string]int64 {
 	f := map[string]int64{}
 	for name := range r.ledgers {
 		events, err := r.events(name)
@@ -72,16 +73,15 @@ func (r *run) figures() map[string]int64 {
 			}
 		}
 	}
-	if tally, err := r.tally(); err == nil {
-		f["replayed"], f["lost"] = 0, 0
-		for _, c := range tally {
-			f["replayed"] += c.Replayed
-			f["lost"] += c.Lost
-		}
+	f["replayed"], f["lost"], f["not-consumed"] = 0, 0, 0
+	for _, c := range acc.Counts(r.vars["GROUP"]) {
+		f["replayed"] += c.Replayed
+		f["lost"] += c.Lost
+		f["not-consumed"] += c.NotConsumed
 	}
-	for name, row := range r.rows {
-		if row.ResumedAt != nil {
-			f["resumed-at "+name[strings.LastIndexByte(name, '[')+1:len(name)-1]] = *row.ResumedAt
+	for k, row := range r.rows {
+		if row.ResumedAt != nil && k.group == r.vars["GROUP"] && k.tp.Topic == r.vars["TOPIC"] {
+			f[fmt.Sprintf("resumed-at %d", k.tp.Partition)] = *row.ResumedAt
 		}
 	}
 	if n := len(r.res.KillToResume); n > 0 {

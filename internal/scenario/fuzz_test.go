@@ -7,8 +7,9 @@ import (
 	"testing"
 )
 
-// FuzzParse: any script either parses into lines whose verbs are known, or
-// is refused with an error naming the file; it never panics or hangs.
+// FuzzParse: any script either parses into typed steps whose verbs are
+// known, or is refused with an error naming the file; it never panics or
+// hangs.
 func FuzzParse(f *testing.F) {
 	catalog, _ := filepath.Glob("../../scenarios/catalog/*.txtar")
 	for _, path := range catalog {
@@ -44,13 +45,13 @@ func FuzzParse(f *testing.F) {
 			if l.Comment {
 				continue
 			}
-			if len(l.Args) == 0 {
-				t.Fatalf("line %d %q parsed without a verb", l.N, l.Text)
+			if len(l.Args) == 0 || l.Step == nil {
+				t.Fatalf("line %d %q parsed without a verb or a step", l.N, l.Text)
 			}
 			if _, ok := verbs[l.Args[0]]; !ok {
 				t.Fatalf("line %d: unknown verb %q parsed", l.N, l.Args[0])
 			}
 		}
-		_ = sc.Requires()
+		_ = sc.Exclusive()
 	})
 }

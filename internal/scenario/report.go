@@ -1,55 +1,64 @@
 package scenario
 
 import (
+	"cmp"
 	"encoding/xml"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/offsetlab/offsetlab/internal/out"
+	"github.com/offsetlab/offsetlab/internal/tp"
+	"github.com/offsetlab/offsetlab/internal/verify"
 )
 
-// Row is one partition of a scenario's table.
+// Row is one partition of one group in a scenario's table.
 type Row struct {
+	Group     string `json:"group"`
 	Partition string `json:"partition"`
-	// Committed is the broker's committed offset the resume was checked
-	// against; nil when nothing was committed.
+	// Committed is the group's committed offset on the broker at the end of
+	// the run; nil when nothing was committed.
 	Committed *int64 `json:"committed"`
-	ResumedAt *int64 `json:"resumed_at"`
-	Expected  *int64 `json:"expected"`
-	Replayed  int64  `json:"replayed"`
-	Lost      int64  `json:"lost"`
-	Verdict   string `json:"verdict"`
+	// ResumedAt and Expected are the last resume or takeover check's first
+	// offset read and the offset it expected.
+	ResumedAt   *int64 `json:"resumed_at"`
+	Expected    *int64 `json:"expected"`
+	Replayed    int64  `json:"replayed"`
+	Lost        int64  `json:"lost"`
+	NotConsumed int64  `json:"not_consumed"`
+	Verdict     string `json:"verdict"`
 }
 
-func (r *run) row(name string) *Row {
-	row, ok := r.rows[name]
-	if !ok {
-		row = &Row{Partition: name, Verdict: "ok"}
-		r.rows[name] = row
-	}
-	return row
-}
-
-// table fills replays and losses in and returns the rows by partition.
-func (r *run) table() []Row {
-	if tally, err := r.tally(); err == nil {
-		for tp, c := range tally {
-			row := r.row(tp.String())
-			row.Replayed, row.Lost = c.Replayed, c.Lost
+// table fills each group's figures in and returns the rows by group, then
+// partition.
+func (r *run) table(acc *verify.Accounting) []Row {
+	for _, g := range acc.Groups() {
+		for t, c := range acc.Counts(g) {
+			row := r.row(g, t)
+			row.Replayed, row.Lost, row.NotConsumed = c.Replayed, c.Lost, c.NotConsumed
 		}
 	}
-	names := make([]string, 0, len(r.rows))
-	for n := range r.rows {
-		names = append(names, n)
+	for g, committed := range r.committed {
+		for t, c := range committed {
+			if _, ok := r.rows[rowKey{g, t}]; ok || t.Topic == r.vars["TOPIC"] {
+				r.row(g, t).Committed = ptr(c)
+			}
+		}
 	}
-	sortPartitionNames(names)
-	rows := make([]Row, len(names))
-	for i, n := range names {
-		rows[i] = *r.rows[n]
+	keys := make([]rowKey, 0, len(r.rows))
+	for k := range r.rows {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b rowKey) int {
+		return cmp.Or(strings.Compare(a.group, b.group), tp.Compare(a.tp, b.tp))
+	})
+	rows := make([]Row, len(keys))
+	for i, k := range keys {
+		rows[i] = *r.rows[k]
 	}
 	return rows
 }
@@ -80,6 +89,9 @@ func PrintTable(w io.Writer, res *Result) error {
 	case res.Skipped != "":
 		fmt.Fprintf(w, "--- SKIP %s: %s\n", res.Name, res.Skipped)
 		return nil
+	case res.Interrupted:
+		fmt.Fprintf(w, "--- INTERRUPTED %s (%s)\n", res.Name, res.Duration.Round(time.Millisecond))
+		return nil
 	case res.Passed:
 		fmt.Fprintf(w, "--- PASS %s (%s)\n", res.Name, res.Duration.Round(time.Millisecond))
 	default:
@@ -91,14 +103,16 @@ func PrintTable(w io.Writer, res *Result) error {
 	if len(res.Rows) == 0 {
 		return nil
 	}
-	t := out.NewTable(w, "partition", "committed", "resumed-at", "expected", "replayed", "lost", "verdict")
+	t := out.NewTable(w, "group", "partition", "committed", "resumed-at", "expected", "replayed", "lost", "not-consumed", "verdict")
 	for _, row := range res.Rows {
-		t.Row(row.Partition, offset(row.Committed), offset(row.ResumedAt), offset(row.Expected), row.Replayed, row.Lost, row.Verdict)
+		// The story's own names: $GROUP, $GROUP-store, ...
+		group := strings.Replace(row.Group, res.Group, "$GROUP", 1)
+		t.Row(group, row.Partition, cell(row.Committed), cell(row.ResumedAt), cell(row.Expected), row.Replayed, row.Lost, row.NotConsumed, row.Verdict)
 	}
 	return t.Flush()
 }
 
-func offset(p *int64) string {
+func cell(p *int64) string {
 	if p == nil {
 		return out.None
 	}

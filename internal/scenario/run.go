@@ -2,7 +2,6 @@ package scenario
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -14,6 +13,8 @@ import (
 	"github.com/offsetlab/offsetlab/internal/groups"
 	"github.com/offsetlab/offsetlab/internal/supervisor"
 	"github.com/offsetlab/offsetlab/internal/timeline"
+	"github.com/offsetlab/offsetlab/internal/tp"
+	"github.com/offsetlab/offsetlab/internal/verify"
 )
 
 // Env is where scenarios run.
@@ -67,13 +68,19 @@ type Embedded interface {
 
 // Result is what a scenario run found.
 type Result struct {
-	Name     string        `json:"name"`
-	Claim    string        `json:"claim"`
-	Passed   bool          `json:"passed"`
-	Skipped  string        `json:"skipped,omitempty"`
-	Error    string        `json:"error,omitempty"`
-	Duration time.Duration `json:"duration_ns"`
-	Rows     []Row         `json:"partitions"`
+	Name string `json:"name"`
+	File string `json:"file,omitempty"`
+	// Group is the run's $GROUP; the rows name each group they are for.
+	Group   string `json:"group"`
+	Claim   string `json:"claim"`
+	Passed  bool   `json:"passed"`
+	Skipped string `json:"skipped,omitempty"`
+	// Interrupted is set when SIGINT or SIGTERM ended the run: neither a
+	// pass nor a verdict.
+	Interrupted bool          `json:"interrupted,omitempty"`
+	Error       string        `json:"error,omitempty"`
+	Duration    time.Duration `json:"duration_ns"`
+	Rows        []Row         `json:"partitions"`
 	// KillToResume are the times from a kill to the first record processed
 	// after it by the consumer a resume or takeover check looked at.
 	KillToResume []time.Duration `json:"kill_to_resume_ns,omitempty"`
@@ -100,58 +107,64 @@ type run struct {
 	res   *Result
 
 	snapshots map[string]*snapshot
-	acked     []string            // producer ledgers
-	ledgers   map[string][]string // consumer name -> ledger of each run
-	startArgs map[string][]string // consumer name -> the flags it was last started with
+	acked     map[string]string     // producer name -> its acked ledger
+	ledgers   map[string][]string   // consumer name -> ledger of each run
+	starts    map[string]*startStep // consumer name -> how it was last started
+	groups    map[string]string     // consumer name -> its group
 	producers int
-	rows      map[string]*Row // by partition name, for the table
-	killedAt  time.Time       // when the last kill happened
+	rows      map[rowKey]*Row
+	// committed is each group's committed offsets at the last accounting.
+	committed map[string]verify.Offsets
+	killedAt  time.Time // when the last kill happened
 	// brokerConfigs are the overrides broker-config set, removed at the end.
 	brokerConfigs []string
 }
 
 // Run runs one scenario and reports what it found. It never panics on a
-// failed check: the failure is in the Result.
+// failed check: the failure is in the Result. When a step fails, every
+// process the story started is killed at once, before the accounting.
 func Run(ctx context.Context, sc *Scenario, env Env) *Result {
 	start := time.Now()
-	res := &Result{Name: sc.Name, Claim: sc.Claim}
+	res := &Result{Name: sc.Name, File: sc.File, Claim: sc.Claim}
 	defer func() { res.Duration = time.Since(start) }()
-	if req := sc.Requires(); req == "embedded" && env.Embedded == nil {
-		res.Skipped = "needs the embedded stack (it restarts the broker or reads its internals); on a real cluster run it by hand"
+	if sc.Embedded && env.Embedded == nil {
+		res.Skipped = "needs the embedded stack (it restarts the broker or changes a config Kafka cannot change at run time); on a real cluster run it by hand"
 		res.Passed = true
 		return res
 	}
 	dir, err := filepath.Abs(filepath.Join(env.Results, sc.Name))
 	if err != nil {
-		res.fail(err)
+		res.fail(ctx, err)
 		return res
 	}
 	_ = os.RemoveAll(dir)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		res.fail(fmt.Errorf("unable to create the results directory: %w", err))
+		res.fail(ctx, fmt.Errorf("unable to create the results directory: %w", err))
 		return res
 	}
 	res.Dir = dir
 	for _, f := range sc.Files {
 		if err := os.WriteFile(filepath.Join(dir, f.Name), f.Data, 0o644); err != nil {
-			res.fail(err)
+			res.fail(ctx, err)
 			return res
 		}
 	}
 	name := sc.Name + "-" + env.RunID
+	res.Group = name
 	r := &run{ctx: ctx, env: env, sc: sc, dir: dir, out: env.Out, res: res,
 		vars:      map[string]string{"TOPIC": name, "GROUP": name, "DIR": dir},
-		snapshots: map[string]*snapshot{}, ledgers: map[string][]string{}, startArgs: map[string][]string{}, rows: map[string]*Row{}}
+		snapshots: map[string]*snapshot{}, acked: map[string]string{}, ledgers: map[string][]string{},
+		starts: map[string]*startStep{}, groups: map[string]string{}, rows: map[rowKey]*Row{}}
 	r.sup, err = supervisor.New(dir, []string{
 		"OFFSETLAB_BOOTSTRAP=" + env.Conn.Bootstrap, "OFFSETLAB_REGISTRY=" + env.Conn.Registry, "OFFSETLAB_CONFIG=" + env.Conn.File,
 	}, prefixed{env.Out})
 	if err != nil {
-		res.fail(err)
+		res.fail(ctx, err)
 		return res
 	}
 	defer r.sup.Close()
 	if r.admin, err = groups.Open(ctx, &env.Conn); err != nil {
-		res.fail(err)
+		res.fail(ctx, err)
 		return res
 	}
 	defer func() {
@@ -165,23 +178,23 @@ func Run(ctx context.Context, sc *Scenario, env Env) *Result {
 			fmt.Fprintf(r.out, "    # %s\n", l.Text)
 			continue
 		}
-		args := make([]string, len(l.Args))
-		for i, a := range l.Args {
-			args[i] = os.Expand(a, func(k string) string { return r.vars[k] })
+		fmt.Fprintf(r.out, "  > %s\n", r.expand(l.Text))
+		err := l.Step.run(r)
+		if err == nil && ctx.Err() != nil {
+			err = ctx.Err()
 		}
-		fmt.Fprintf(r.out, "  > %s\n", strings.Join(args, " "))
-		if err := verbs[args[0]].fn(r, args[1:]); err != nil {
-			res.fail(fmt.Errorf("line %d: %s: %w", l.N, args[0], err))
-			break
-		}
-		if ctx.Err() != nil {
-			res.fail(ctx.Err())
+		if err != nil {
+			// Stop every process now: a failed story ends within seconds,
+			// whatever it had running.
+			r.sup.Close()
+			res.fail(ctx, fmt.Errorf("%s:%d: %s: %w", sc.File, l.N, l.Args[0], err))
 			break
 		}
 	}
-	res.Rows = r.table()
-	res.Figures = r.figures()
-	if env.Timeline != "" {
+	if !res.Interrupted {
+		r.account(res)
+	}
+	if env.Timeline != "" && !res.Interrupted {
 		if err := r.timeline(); err != nil {
 			fmt.Fprintf(r.out, "    unable to draw the timeline: %v\n", err)
 		} else {
@@ -200,10 +213,47 @@ func Run(ctx context.Context, sc *Scenario, env Env) *Result {
 	return res
 }
 
-func (res *Result) fail(err error) {
+// account fills the table and the figures in at the end of a run.
+func (r *run) account(res *Result) {
+	acc, err := r.accounting()
+	if err != nil {
+		fmt.Fprintf(r.out, "    unable to account for the records: %v\n", err)
+		return
+	}
+	res.Rows = r.table(acc)
+	res.Figures = r.figures(acc)
+}
+
+func (res *Result) fail(ctx context.Context, err error) {
 	res.err = err
 	res.Error = err.Error()
 	res.Passed = false
+	// Whatever a step says once SIGINT or SIGTERM ended the run, it was
+	// interrupted, not refuted.
+	res.Interrupted = ctx.Err() != nil
+}
+
+// expand replaces the story's variables with this run's values.
+func (r *run) expand(s string) string {
+	return os.Expand(s, func(k string) string { return r.vars[k] })
+}
+
+func (r *run) expandAll(args []string) []string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		out[i] = r.expand(a)
+	}
+	return out
+}
+
+// topicOf is the topic consumer name reads: its --topic, or $TOPIC.
+func (r *run) topicOf(name string) string {
+	if s, ok := r.starts[name]; ok {
+		if t := flagValue(s.flags, "topic"); t != "" {
+			return r.expand(strings.Split(t, ",")[0])
+		}
+	}
+	return r.vars["TOPIC"]
 }
 
 // prefixed indents the children's output under the story.
@@ -214,16 +264,18 @@ func (p prefixed) Write(b []byte) (int, error) {
 	return len(b), err
 }
 
-// usageError is a verb used wrongly: a mistake in the script.
-type usageError struct{ usage string }
+// rowKey identifies a row of the table: a group's partition.
+type rowKey struct {
+	group string
+	tp    tp.TP
+}
 
-func (e *usageError) Error() string { return "usage: " + e.usage }
-
-func usage(verb string) error { return &usageError{usage: verbs[verb].usage} }
-
-// IsScriptError reports whether err is a mistake in a script rather than a
-// failed check.
-func IsScriptError(err error) bool {
-	var u *usageError
-	return errors.As(err, &u)
+func (r *run) row(group string, t tp.TP) *Row {
+	k := rowKey{group, t}
+	row, ok := r.rows[k]
+	if !ok {
+		row = &Row{Group: group, Partition: t.String(), Verdict: "ok"}
+		r.rows[k] = row
+	}
+	return row
 }

@@ -7,7 +7,8 @@
 // (schemas, say) are written to the scenario's directory. The script's
 // first paragraph of # lines states the claim the scenario demonstrates;
 // every other # line is narration, printed as the story unfolds. Other
-// lines are verbs, one per line, each backed by Go (see verbs.go):
+// lines are verbs, one per line, each backed by Go (one file per verb
+// family, verb_*.go, each with its usage beside its code):
 //
 //	# auto-commit-kill: a consumer killed with -9 resumes at its last auto-commit.
 //	produce 2000 --key-field customerid
@@ -18,6 +19,12 @@
 //	start c1
 //	expect resume c1 at-kill
 //
+// Parse checks the whole story before anything runs: every verb's
+// arguments, its bounds, the consumer flags of start (as the consumer would),
+// and every reference (a name that was started, a snapshot taken earlier, a
+// run NAME#RUN that exists). A mistake is reported as FILE:LINE. Run then
+// executes the typed steps.
+//
 // $TOPIC and $GROUP expand to names unique to the run, so a catalog can run
 // again and again against one real cluster.
 package scenario
@@ -25,42 +32,81 @@ package scenario
 import (
 	"bufio"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/kballard/go-shellquote"
 	"github.com/rogpeppe/go-internal/txtar"
+
+	"github.com/offsetlab/offsetlab/internal/cli"
 )
 
 // Scenario is one parsed script.
 type Scenario struct {
-	Name  string
+	Name  string // the file's base name without .txtar
+	File  string // where it was read from, for messages
 	Claim string // the opening paragraph, without the #
 	Lines []Line
 	Files []txtar.File
+	// Embedded is set by `require embedded`: the story drives the embedded
+	// broker (restarts it, changes a config Kafka cannot change at run time).
+	Embedded bool
 }
 
-// Line is one line of a script: narration or a verb with its arguments.
+// Line is one line of a script: narration or a step.
 type Line struct {
 	N       int // line number in the file, from 1
 	Text    string
 	Comment bool
-	Args    []string // verb and arguments, for non-comment lines
+	Args    []string // verb and arguments, for steps
+	Step    step     // the parsed step, for non-comment lines
 }
 
-// Parse reads a scenario. Errors name the file and line.
-func Parse(name string, data []byte) (*Scenario, error) {
+// ParseError is a mistake in a script, found before anything ran. Its exit
+// code is 2, as for every bad input.
+type ParseError struct {
+	File string
+	Line int // 0 when the mistake is not on one line
+	Msg  string
+}
+
+func (e *ParseError) Error() string {
+	if e.Line == 0 {
+		return fmt.Sprintf("%s: %s", e.File, e.Msg)
+	}
+	return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
+}
+
+// ExitCode is 2: a usage error.
+func (e *ParseError) ExitCode() int { return cli.ExitUsage }
+
+// ParseFile reads and parses a story from a .txtar file.
+func ParseFile(path string) (*Scenario, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, cli.Usagef("unable to read the story: %v", err)
+	}
+	return Parse(path, b)
+}
+
+// Parse reads a story. file names it in messages; the scenario's name is its
+// base name without .txtar. Every error is a *ParseError.
+func Parse(file string, data []byte) (*Scenario, error) {
 	// go-internal's txtar (v1.16.0) panics on a line that is exactly
 	// "-- --" (its marker prefix and suffix overlap): refuse it first.
 	for n, line := range strings.Split(string(data), "\n") {
 		if strings.TrimSuffix(line, "\r") == "-- --" {
-			return nil, fmt.Errorf("%s:%d: a file marker needs a name: -- NAME --", name, n+1)
+			return nil, &ParseError{File: file, Line: n + 1, Msg: "a file marker needs a name: -- NAME --"}
 		}
 	}
 	ar := txtar.Parse(data)
-	sc := &Scenario{Name: name, Files: ar.Files}
+	sc := &Scenario{Name: strings.TrimSuffix(filepath.Base(file), ".txtar"), File: file, Files: ar.Files}
+	p := newParser(sc)
 	s := bufio.NewScanner(strings.NewReader(string(ar.Comment)))
+	s.Buffer(make([]byte, 64*1024), 1024*1024)
 	var claim []string
-	inClaim := true
+	inClaim, narrated := true, false
 	for n := 1; s.Scan(); n++ {
 		text := strings.TrimSpace(s.Text())
 		switch {
@@ -68,6 +114,7 @@ func Parse(name string, data []byte) (*Scenario, error) {
 			if len(claim) > 0 {
 				inClaim = false
 			}
+			narrated = false
 			continue
 		case strings.HasPrefix(text, "#"):
 			body := strings.TrimSpace(strings.TrimPrefix(text, "#"))
@@ -76,36 +123,49 @@ func Parse(name string, data []byte) (*Scenario, error) {
 				continue
 			}
 			sc.Lines = append(sc.Lines, Line{N: n, Text: body, Comment: true})
+			narrated = true
+			continue
 		default:
 			inClaim = false
 			// A trailing comment after a verb is narration for the reader only.
+			p.explained = narrated
 			if i := strings.Index(text, " #"); i >= 0 {
 				text = strings.TrimSpace(text[:i])
+				p.explained = true
 			}
 			args, err := shellquote.Split(text)
 			if err != nil {
-				return nil, fmt.Errorf("%s:%d: %v", name, n, err)
+				return nil, &ParseError{File: file, Line: n, Msg: err.Error()}
 			}
-			if _, ok := verbs[args[0]]; !ok {
-				return nil, fmt.Errorf("%s:%d: unknown verb %q (known: %s)", name, n, args[0], verbNames())
+			if len(args) == 0 {
+				continue
 			}
-			sc.Lines = append(sc.Lines, Line{N: n, Text: text, Args: args})
+			st, err := p.parse(args)
+			if err != nil {
+				return nil, &ParseError{File: file, Line: n, Msg: err.Error()}
+			}
+			sc.Lines = append(sc.Lines, Line{N: n, Text: text, Args: args, Step: st})
+			narrated = false
 		}
+	}
+	if err := s.Err(); err != nil {
+		return nil, &ParseError{File: file, Msg: err.Error()}
 	}
 	sc.Claim = strings.TrimSpace(strings.Join(claim, " "))
 	if sc.Claim == "" {
-		return nil, fmt.Errorf("%s: a scenario opens with a # paragraph stating its claim", name)
+		return nil, &ParseError{File: file, Msg: "a scenario opens with a # paragraph stating its claim"}
 	}
 	return sc, nil
 }
 
-// Requires returns what the scenario needs of the stack: "embedded" for
-// scenarios that drive the embedded broker, "" for any.
-func (sc *Scenario) Requires() string {
+// Exclusive reports whether the story changes the broker itself (a
+// broker config, a restart): on a shared cluster it must run alone.
+func (sc *Scenario) Exclusive() bool {
 	for _, l := range sc.Lines {
-		if !l.Comment && l.Args[0] == "require" && len(l.Args) > 1 {
-			return l.Args[1]
+		switch l.Step.(type) {
+		case *brokerConfigStep, restartBrokerStep:
+			return true
 		}
 	}
-	return ""
+	return false
 }

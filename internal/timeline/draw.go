@@ -12,6 +12,8 @@ import (
 	"time"
 
 	svg "github.com/ajstarks/svgo"
+
+	"github.com/offsetlab/offsetlab/internal/verify"
 )
 
 // The picture's geometry, in pixels. Elements carry a class (and data-*
@@ -104,6 +106,14 @@ func draw(m *model, r Run, header bool) []byte {
 		}
 		y += len(claim)*18 + 4
 	}
+	var sums [][]string // each group's line, wrapped
+	for _, line := range summary(m) {
+		sums = append(sums, wrap(line, 150))
+	}
+	summaryTop := y
+	for _, lines := range sums {
+		y += len(lines) * 17
+	}
 	items := legend(m)
 	legendTop := y + 4
 	rows := layoutLegend(items)
@@ -144,6 +154,22 @@ func draw(m *model, r Run, header bool) []byte {
 			s.Text(16, titleY+22+i*18, line, `class="claim"`, `font-size="14"`, a("fill", ink))
 		}
 	}
+	s.Group(`id="summary"`)
+	sy := summaryTop
+	for i, lines := range sums {
+		g := m.groups[i]
+		s.Group(`class="summary"`, a("data-group", g.id), ai("data-lost", g.total.Lost), ai("data-replayed", g.total.Replayed))
+		fill := ink
+		if g.total.Lost > 0 {
+			fill = red
+		}
+		for _, line := range lines {
+			sy += 17
+			s.Text(16, sy-4, line, `font-size="13"`, a("fill", fill))
+		}
+		s.Gend()
+	}
+	s.Gend()
 	drawLegend(s, rows, legendTop, legendH)
 
 	if len(m.lanes) == 0 {
@@ -217,10 +243,11 @@ func legend(m *model) []legendItem {
 			s.Circle(x+11, y-3, 2, a("fill", c))
 		}})
 	}
-	var replayed, lost, resumes, broker int
+	var replayed, lost, notConsumed, resumes, broker int
 	for _, l := range m.lanes {
 		replayed += len(l.replayed)
 		lost += len(l.lost)
+		notConsumed += len(l.notConsumed)
 		resumes += len(l.resumes)
 		broker += len(l.broker)
 	}
@@ -240,14 +267,19 @@ func legend(m *model) []legendItem {
 		legendItem{"resume", none("resume point: first record read after a restart", resumes), func(s *svg.SVG, x, y int) {
 			triangle(s, x+11, y-3, a("fill", grey), a("stroke", ink), `stroke-width="1.5"`)
 		}},
-		legendItem{"replay", none("replayed: processed again", replayed), func(s *svg.SVG, x, y int) {
+		legendItem{"replay", none("replayed: processed again by the same group", replayed), func(s *svg.SVG, x, y int) {
 			s.Line(x+2, y-3, x+20, y-3, a("stroke", orange), `stroke-width="9"`, `stroke-opacity="0.55"`, `stroke-linecap="round"`)
 		}},
-		legendItem{"lost", none("lost: acked by the broker, never processed", lost), func(s *svg.SVG, x, y int) {
+		legendItem{"lost", none("lost: acked, skipped by a group that went past it", lost), func(s *svg.SVG, x, y int) {
 			s.Rect(x, y-10, 22, 12, a("fill", red), `fill-opacity="0.16"`)
 			s.Rect(x, y-10, 4, 12, a("fill", red))
 		}},
 	)
+	if notConsumed > 0 {
+		items = append(items, legendItem{"not-consumed", "not consumed: acked, never reached by the group", func(s *svg.SVG, x, y int) {
+			s.Rect(x, y-10, 22, 12, a("fill", grey), `fill-opacity="0.10"`)
+		}})
+	}
 	kinds := map[string]bool{}
 	for _, mk := range m.marks {
 		k := mk.kind
@@ -386,10 +418,19 @@ func seconds(v, step float64) string {
 }
 
 func offsets(s span) string {
-	if s.from == s.to {
-		return "offset " + strconv.FormatInt(s.from, 10)
+	if s.From == s.To {
+		return "offset " + strconv.FormatInt(s.From, 10)
 	}
-	return fmt.Sprintf("offsets %d–%d", s.from, s.to)
+	return fmt.Sprintf("offsets %d–%d", s.From, s.To)
+}
+
+// offsetsIn says where ranges are: "offset 3", "offsets 30–39",
+// "offsets 3, 30–39".
+func offsetsIn(ss []span) string {
+	if len(ss) == 1 {
+		return offsets(ss[0])
+	}
+	return "offsets " + spans(ss)
 }
 
 func spans(ss []span) string {
@@ -404,6 +445,57 @@ func spans(ss []span) string {
 	return strings.Join(parts, ", ")
 }
 
+// stats says a lane's or a group's figures, as verify counts them;
+// replayedAt and lostAt say where the replays and losses are.
+func stats(c verify.Counts, replayedAt, lostAt string) string {
+	out := []string{plural(c.Acked, "record acked", "records acked"), fmt.Sprintf("%d processed", c.Processed)}
+	if c.Replayed > 0 {
+		out = append(out, fmt.Sprintf("%d replayed (%s)", c.Replayed, replayedAt))
+	} else {
+		out = append(out, "none replayed")
+	}
+	if c.Lost > 0 {
+		out = append(out, fmt.Sprintf("%d lost (%s)", c.Lost, lostAt))
+	} else if c.Acked > 0 {
+		out = append(out, "none lost")
+	}
+	if c.NotConsumed > 0 {
+		out = append(out, fmt.Sprintf("%d not consumed", c.NotConsumed))
+	}
+	return strings.Join(out, " · ")
+}
+
+// groupName names a group and the incarnations that read in it.
+func groupName(g *group) string {
+	if g.id == "" {
+		return "consumers " + strings.Join(g.names, ", ")
+	}
+	return "group " + g.id + " (" + strings.Join(g.names, ", ") + ")"
+}
+
+// summary is a line per group: its figures over the whole run, and on
+// which partitions its replays and losses are.
+func summary(m *model) []string {
+	var lines []string
+	for i := range m.groups {
+		g := &m.groups[i]
+		var replayed, lost []string
+		for _, l := range m.lanes {
+			if l.group != g.id {
+				continue
+			}
+			if len(l.replayed) > 0 {
+				replayed = append(replayed, l.tp.String()+" "+offsetsIn(l.replayed))
+			}
+			if len(l.lost) > 0 {
+				lost = append(lost, l.tp.String()+" "+offsetsIn(l.lost))
+			}
+		}
+		lines = append(lines, groupName(g)+": "+stats(g.total, strings.Join(replayed, "; "), strings.Join(lost, "; ")))
+	}
+	return lines
+}
+
 func plural(n int64, one, many string) string {
 	if n == 1 {
 		return "1 " + one
@@ -414,23 +506,20 @@ func plural(n int64, one, many string) string {
 func drawLane(s *svg.SVG, m *model, l *lane, xs xScale, top int, last bool) {
 	plotTop := top + 22
 	ys := yScale{lo: l.lo, hi: l.hi, bottom: plotTop + plotH}
-	s.Group(`class="lane"`, a("data-tp", l.tp.String()))
+	s.Group(`class="lane"`, a("data-tp", l.tp.String()), a("data-group", l.group))
 
-	// Title: the partition and its figures, as verify counts them.
-	c := l.counts
-	stats := []string{plural(c.Acked, "record acked", "records acked"), fmt.Sprintf("%d processed", c.Processed)}
-	if c.Replayed > 0 {
-		stats = append(stats, fmt.Sprintf("%d replayed (offsets %s)", c.Replayed, spans(l.replayed)))
-	} else {
-		stats = append(stats, "none replayed")
-	}
-	if c.Lost > 0 {
-		stats = append(stats, fmt.Sprintf("%d lost (offsets %s)", c.Lost, spans(l.lost)))
-	} else if c.Acked > 0 {
-		stats = append(stats, "none lost")
-	}
+	// Title: the partition, its group when there are several, and the
+	// group's figures there, as verify counts them.
 	s.Textspan(plotLeft, top+15, l.tp.String(), `class="lane-title"`, `font-size="14"`, `font-weight="bold"`, a("fill", ink), halo)
-	s.Span("   "+strings.Join(stats, " · "), `class="lane-stats"`, `font-weight="normal"`, `font-size="12"`, a("fill", labelGrey))
+	if len(m.groups) > 1 {
+		name := "group " + l.group
+		if g := m.group(l.group); g != nil {
+			name = groupName(g)
+		}
+		s.Span(" · "+name, `class="lane-group"`, `font-size="13"`)
+	}
+	s.Span("   "+stats(l.counts, offsetsIn(l.replayed), offsetsIn(l.lost)), `class="lane-stats"`,
+		`font-weight="normal"`, `font-size="12"`, a("fill", labelGrey))
 	s.TextEnd()
 
 	// Frame, grid and axes.
@@ -461,12 +550,23 @@ func drawLane(s *svg.SVG, m *model, l *lane, xs xScale, top int, last bool) {
 	}
 	s.Gend()
 
-	// Lost: bands across the lane at offsets nobody processed.
+	// Not consumed: faint bands at offsets the group never reached.
+	for _, sp := range l.notConsumed {
+		y0, y1 := ys.y(float64(sp.To+1)), ys.y(float64(sp.From))
+		s.Group(`class="not-consumed"`, ai("data-from", sp.From), ai("data-to", sp.To), ai("data-n", sp.N))
+		s.Title(fmt.Sprintf("not consumed: %s, %s acked that this group never reached", offsets(sp), plural(sp.N, "record", "records")))
+		s.Rect(plotLeft, y0, plotRight-plotLeft, max(3, y1-y0), a("fill", grey), `fill-opacity="0.10"`)
+		s.Text(plotRight-6, (y0+y1)/2+4, "not consumed: "+offsets(sp), `font-size="11"`, `text-anchor="end"`, a("fill", labelGrey), halo)
+		s.Gend()
+	}
+
+	// Lost: bands across the lane at offsets the group went past without
+	// processing them.
 	for i, sp := range l.lost {
-		y0, y1 := ys.y(float64(sp.to+1)), ys.y(float64(sp.from))
+		y0, y1 := ys.y(float64(sp.To+1)), ys.y(float64(sp.From))
 		h := max(3, y1-y0)
-		s.Group(`class="lost"`, ai("data-from", sp.from), ai("data-to", sp.to), ai("data-n", sp.n))
-		s.Title(fmt.Sprintf("lost: %s, %s acked but never processed", offsets(sp), plural(sp.n, "record", "records")))
+		s.Group(`class="lost"`, ai("data-from", sp.From), ai("data-to", sp.To), ai("data-n", sp.N))
+		s.Title(fmt.Sprintf("lost: %s, %s acked that this group went past and never processed", offsets(sp), plural(sp.N, "record", "records")))
 		s.Rect(plotLeft, y0, plotRight-plotLeft, h, a("fill", red), `fill-opacity="0.14"`)
 		s.Rect(plotLeft-9, y0, 7, h, a("fill", red))
 		if i < 3 {
@@ -479,9 +579,9 @@ func drawLane(s *svg.SVG, m *model, l *lane, xs xScale, top int, last bool) {
 	// Replayed: the offset ranges on the axis, then a glow under each
 	// record processed a second time.
 	for i, sp := range l.replayed {
-		y0, y1 := ys.y(float64(sp.to+1)), ys.y(float64(sp.from))
-		s.Group(`class="replayed-range"`, ai("data-from", sp.from), ai("data-to", sp.to), ai("data-n", sp.n))
-		s.Title(fmt.Sprintf("replayed: %s processed more than once", offsets(sp)))
+		y0, y1 := ys.y(float64(sp.To+1)), ys.y(float64(sp.From))
+		s.Group(`class="replayed-range"`, ai("data-from", sp.From), ai("data-to", sp.To), ai("data-n", sp.N))
+		s.Title(fmt.Sprintf("replayed: %s processed more than once by this group", offsets(sp)))
 		s.Rect(plotLeft-9, y0, 7, max(3, y1-y0), a("fill", orange))
 		if i < 3 {
 			s.Text(plotLeft+6, (y0+y1)/2+4, "read again: "+offsets(sp), `font-size="11"`, `font-weight="bold"`, a("fill", darkOr), halo)
@@ -499,7 +599,7 @@ func drawLane(s *svg.SVG, m *model, l *lane, xs xScale, top int, last bool) {
 	for _, seg := range segments(l, xs, ys, false) {
 		c := colour(seg.inc)
 		s.Group(`class="processed"`, a("data-name", m.names[seg.inc]), ai("data-from", seg.from), ai("data-to", seg.to))
-		s.Title(fmt.Sprintf("%s processed %s", m.names[seg.inc], offsets(span{from: seg.from, to: seg.to})))
+		s.Title(fmt.Sprintf("%s processed %s", m.names[seg.inc], offsets(span{From: seg.from, To: seg.to})))
 		w := 3.0
 		if dots {
 			w = 1.5

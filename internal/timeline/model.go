@@ -2,6 +2,7 @@ package timeline
 
 import (
 	"cmp"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -17,11 +18,20 @@ import (
 // the start of the run. Everything in it is sorted: the same run gives the
 // same model, and so the same bytes.
 type model struct {
-	names []string      // incarnations, by the time of their first event; index = colour
-	span  time.Duration // from the first moment of the run to past its last, on a tick
-	tstep float64       // seconds between ticks on the time axis
-	marks []mark
-	lanes []*lane
+	names  []string      // incarnations, by the time of their first event; index = colour
+	groups []group       // every consumer group that has an incarnation, sorted
+	span   time.Duration // from the first moment of the run to past its last, on a tick
+	tstep  float64       // seconds between ticks on the time axis
+	marks  []mark
+	lanes  []*lane // by partition, then group
+}
+
+// group is one consumer group's figures over the run, as verify counts
+// them.
+type group struct {
+	id    string
+	names []string // its incarnations, in model.names order
+	total verify.Counts
 }
 
 type mark struct {
@@ -31,18 +41,28 @@ type mark struct {
 	restart bool // a start of a consumer that had started before
 }
 
-// lane is one partition.
+// lane is one partition as one consumer group saw it. Groups read a topic
+// each in their own right, so each has its own band: its own committed
+// offsets, resume points, replays and losses.
 type lane struct {
 	tp     tp.TP
+	group  string
 	lo, hi int64 // the offsets shown, [lo, hi)
 
-	processed []proc // by incarnation, then ledger order
-	commits   []point
-	broker    []brokerPoint
-	resumes   []resume
-	replayed  []span // ranges of records processed more than once
-	lost      []span // ranges of acked records never processed
-	counts    verify.Counts
+	processed   []proc // by incarnation, then ledger order
+	commits     []point
+	broker      []brokerPoint
+	resumes     []resume
+	replayed    []span // ranges of records the group processed more than once
+	lost        []span // ranges of acked records the group went past without processing
+	notConsumed []span // ranges of acked records the group never reached
+	counts      verify.Counts
+}
+
+// laneKey names a lane.
+type laneKey struct {
+	group string
+	tp    tp.TP
 }
 
 // proc is one processed event.
@@ -50,7 +70,7 @@ type proc struct {
 	inc    int
 	at     time.Duration
 	offset int64
-	replay bool // the record had been processed before (by anyone)
+	replay bool // the group had processed the record before
 }
 
 type point struct {
@@ -64,37 +84,19 @@ type brokerPoint struct {
 	offset int64
 }
 
-// resume is where an incarnation first read a partition that someone had
-// read before it: after a restart or a takeover, where it resumed.
+// resume is where an incarnation first read a partition that someone in
+// its group had read before it: after a restart or a takeover, where it
+// resumed.
 type resume struct {
 	inc    int
 	at     time.Duration
 	offset int64
 }
 
-// span is a range of records, from and to inclusive, n of them (a range may
-// skip offsets that hold no record, such as transaction markers).
-type span struct {
-	from, to int64
-	n        int64
-}
-
-// recordKey is a record's identity across re-reads, as verify.Tally has
-// it: run and sequence, or where it is when no run id was stamped.
-type recordKey struct {
-	id     string
-	tp     tp.TP
-	offset int64
-}
-
-func keyOf(r *ledger.Record) recordKey {
-	if r.Run != "" {
-		return recordKey{id: r.ID()}
-	}
-	return recordKey{tp: recordTP(r), offset: r.Offset}
-}
-
-func recordTP(r *ledger.Record) tp.TP { return tp.TP{Topic: r.Topic, Partition: r.Partition} }
+// span is a range of records, as verify reports them: From and To
+// inclusive, N records (a range may skip offsets that hold no record, such
+// as transaction markers).
+type span = verify.Range
 
 func build(r Run) *model {
 	incs := slices.Clone(r.Incarnations)
@@ -148,42 +150,44 @@ func build(r Run) *model {
 	// The time axis ends on a tick, so its last label is at its right end.
 	m.tstep = niceStep(m.span.Seconds(), 12)
 	m.span = time.Duration(math.Ceil(m.span.Seconds()/m.tstep-1e-9) * m.tstep * float64(time.Second))
-	lanes := map[tp.TP]*lane{}
-	get := func(p tp.TP) *lane {
-		l, ok := lanes[p]
+	lanes := map[laneKey]*lane{}
+	get := func(g string, p tp.TP) *lane {
+		k := laneKey{g, p}
+		l, ok := lanes[k]
 		if !ok {
-			l = &lane{tp: p}
-			lanes[p] = l
+			l = &lane{tp: p, group: g}
+			lanes[k] = l
 		}
 		return l
 	}
 
-	// Processed records, and which of them were replays: a record processed
-	// before, by this incarnation or another, in time order.
-	type seen struct {
-		inc, idx int
-		at       time.Time
-		key      recordKey
-		tp       tp.TP
-		offset   int64
+	// What was replayed and lost is verify's to say, per group.
+	acc := verify.Account(r.Acked, incs, r.EndCommitted)
+	for _, g := range acc.Groups() {
+		m.groups = append(m.groups, group{id: g, total: acc.Total(g)})
 	}
-	var all []seen
+
+	// Processed records, with verify's replays; commits; and each
+	// incarnation's first record per partition, for the resume points.
 	firstOf := map[int]map[tp.TP]point{}   // each incarnation's first consumed record per partition
 	firstProc := map[int]map[tp.TP]point{} // and its first processed one, for ledgers without consumed events
 	for i, inc := range incs {
 		m.names = append(m.names, inc.Name)
+		g := m.group(inc.Group)
+		g.names = append(g.names, inc.Name)
 		firstOf[i], firstProc[i] = map[tp.TP]point{}, map[tp.TP]point{}
 		for j, e := range inc.Events {
 			switch {
 			case e.Type == ledger.Processed && e.Record != nil:
 				p := recordTP(e.Record)
-				all = append(all, seen{inc: i, idx: j, at: e.TS, key: keyOf(e.Record), tp: p, offset: e.Record.Offset})
+				l := get(inc.Group, p)
+				l.processed = append(l.processed, proc{inc: i, at: rel(e.TS), offset: e.Record.Offset, replay: acc.Replay(i, j)})
 				if _, ok := firstProc[i][p]; !ok {
 					firstProc[i][p] = point{rel(e.TS), e.Record.Offset}
 				}
 			case e.Type == ledger.Consumed && e.Record != nil:
 				p := recordTP(e.Record)
-				get(p)
+				get(inc.Group, p)
 				if _, ok := firstOf[i][p]; !ok {
 					firstOf[i][p] = point{rel(e.TS), e.Record.Offset}
 				}
@@ -192,114 +196,48 @@ func build(r Run) *model {
 					if o.Error != "" || o.Offset < 0 {
 						continue
 					}
-					l := get(tp.TP{Topic: o.Topic, Partition: o.Partition})
+					l := get(inc.Group, tp.TP{Topic: o.Topic, Partition: o.Partition})
 					l.commits = append(l.commits, point{rel(e.TS), o.Offset})
 				}
 			}
 		}
-	}
-	// The lanes keep the processed events in incarnation and ledger order,
-	// the order they are drawn in; replays are judged in time order.
-	byTime := slices.Clone(all)
-	slices.SortStableFunc(byTime, func(a, b seen) int {
-		return cmp.Or(a.at.Compare(b.at), cmp.Compare(a.inc, b.inc), cmp.Compare(a.idx, b.idx))
-	})
-	// As verify.Tally counts them, a replay is a record processed again on
-	// the same partition; a loss, an acked record processed nowhere.
-	type onTP struct {
-		tp  tp.TP
-		key recordKey
-	}
-	times := map[onTP]int{}
-	processedAnywhere := map[recordKey]bool{}
-	replay := map[[2]int]bool{} // (incarnation, ledger index) of each replay
-	for _, s := range byTime {
-		k := onTP{s.tp, s.key}
-		if times[k] > 0 {
-			replay[[2]int{s.inc, s.idx}] = true
-		}
-		times[k]++
-		processedAnywhere[s.key] = true
-	}
-	for _, s := range all {
-		l := get(s.tp)
-		l.processed = append(l.processed, proc{inc: s.inc, at: rel(s.at), offset: s.offset, replay: replay[[2]int{s.inc, s.idx}]})
 	}
 	for _, l := range lanes {
 		slices.SortStableFunc(l.commits, func(a, b point) int { return cmp.Compare(a.at, b.at) })
 	}
 
 	// Resume points: an incarnation's first record on a partition that
-	// someone read before it (after a restart, or a takeover).
-	firstRead := map[tp.TP]time.Duration{}
-	for i := range incs {
+	// someone in its group read before it (after a restart, or a takeover).
+	firstRead := map[laneKey]time.Duration{}
+	for i, inc := range incs {
 		for p, pt := range firstPoints(firstOf[i], firstProc[i]) {
-			if t, ok := firstRead[p]; !ok || pt.at < t {
-				firstRead[p] = pt.at
+			k := laneKey{inc.Group, p}
+			if t, ok := firstRead[k]; !ok || pt.at < t {
+				firstRead[k] = pt.at
 			}
 		}
 	}
-	for i := range incs {
+	for i, inc := range incs {
 		for p, pt := range firstPoints(firstOf[i], firstProc[i]) {
-			if pt.at > firstRead[p] {
-				l := get(p)
+			if pt.at > firstRead[laneKey{inc.Group, p}] {
+				l := get(inc.Group, p)
 				l.resumes = append(l.resumes, resume{inc: i, at: pt.at, offset: pt.offset})
 			}
 		}
 	}
 
-	// Replayed ranges: the distinct processed records in offset order, runs
-	// of the ones processed more than once.
-	type rec struct {
-		offset int64
-		key    recordKey
-	}
-	distinct := map[tp.TP][]rec{}
-	once := map[onTP]bool{}
-	for _, s := range byTime {
-		if k := (onTP{s.tp, s.key}); !once[k] {
-			once[k] = true
-			distinct[s.tp] = append(distinct[s.tp], rec{s.offset, s.key})
+	// Lost and not-consumed ranges get a lane of their own where the group
+	// had nothing else on the partition (a consumer that read nothing).
+	for _, g := range m.groups {
+		for _, p := range tp.Keys(acc.Counts(g.id)) {
+			if acc.Lost(g.id, p) != nil || acc.NotConsumed(g.id, p) != nil {
+				get(g.id, p)
+			}
 		}
-	}
-	for p, recs := range distinct {
-		slices.SortStableFunc(recs, func(a, b rec) int { return cmp.Compare(a.offset, b.offset) })
-		offsets := make([]int64, len(recs))
-		flags := make([]bool, len(recs))
-		for i, r := range recs {
-			offsets[i], flags[i] = r.offset, times[onTP{p, r.key}] > 1
-		}
-		lanes[p].replayed = runsOf(offsets, flags)
 	}
 
-	// Lost ranges: acked records in offset order, runs of the ones no
-	// incarnation processed.
-	acked := map[tp.TP][]rec{}
-	ackedSeen := map[recordKey]bool{}
-	for _, e := range r.Acked {
-		if e.Type != ledger.Acked || e.Record == nil {
-			continue
-		}
-		k := keyOf(e.Record)
-		if ackedSeen[k] {
-			continue
-		}
-		ackedSeen[k] = true
-		p := recordTP(e.Record)
-		get(p)
-		acked[p] = append(acked[p], rec{e.Record.Offset, k})
-	}
-	for p, recs := range acked {
-		slices.SortStableFunc(recs, func(a, b rec) int { return cmp.Compare(a.offset, b.offset) })
-		offsets := make([]int64, len(recs))
-		flags := make([]bool, len(recs))
-		for i, r := range recs {
-			offsets[i], flags[i] = r.offset, !processedAnywhere[r.key]
-		}
-		lanes[p].lost = runsOf(offsets, flags)
-	}
-
-	// Marks, and the broker's committed offsets at each snapshot.
+	// Marks, and the broker's committed offsets at each snapshot, in the
+	// band of the group the snapshot read.
 	for _, mk := range r.Marks {
 		m.marks = append(m.marks, mark{at: rel(mk.At), kind: mk.Kind, name: mk.Name})
 	}
@@ -315,31 +253,65 @@ func build(r Run) *model {
 		m.marks[i].restart = started[base] || n > 1
 		started[base] = true
 	}
-	for _, mk := range m.marks {
-		if mk.kind != MarkSnapshot {
+	for _, mk := range r.Marks {
+		if mk.Kind != MarkSnapshot {
 			continue
 		}
-		for p, off := range r.Committed[mk.name] {
-			if off < 0 {
-				continue
+		for _, g := range snapshotGroups(mk, m.groups) {
+			for p, off := range r.Committed[mk.Name] {
+				if off < 0 {
+					continue
+				}
+				l := get(g, p)
+				l.broker = append(l.broker, brokerPoint{label: mk.Name, at: rel(mk.At), offset: off})
 			}
-			l := get(p)
-			l.broker = append(l.broker, brokerPoint{label: mk.name, at: mk.at, offset: off})
 		}
 	}
 
-	counts := verify.Tally(r.Acked, incs)
-	for _, p := range tp.Keys(lanes) {
-		l := lanes[p]
-		if c := counts[p]; c != nil {
+	keys := slices.SortedFunc(maps.Keys(lanes), func(a, b laneKey) int {
+		return cmp.Or(tp.Compare(a.tp, b.tp), strings.Compare(a.group, b.group))
+	})
+	for _, k := range keys {
+		l := lanes[k]
+		if c := acc.Counts(k.group)[k.tp]; c != nil {
 			l.counts = *c
 		}
+		l.replayed, l.lost, l.notConsumed = acc.Replayed(k.group, k.tp), acc.Lost(k.group, k.tp), acc.NotConsumed(k.group, k.tp)
+		slices.SortStableFunc(l.broker, func(a, b brokerPoint) int {
+			return cmp.Or(cmp.Compare(a.at, b.at), strings.Compare(a.label, b.label))
+		})
 		slices.SortStableFunc(l.resumes, func(a, b resume) int { return cmp.Or(cmp.Compare(a.at, b.at), cmp.Compare(a.inc, b.inc)) })
 		l.lo, l.hi = l.bounds()
 		m.lanes = append(m.lanes, l)
 	}
 	return m
 }
+
+// group returns the group with the id; nil for a group no incarnation
+// read in (one a snapshot named).
+func (m *model) group(id string) *group {
+	i, ok := slices.BinarySearchFunc(m.groups, id, func(g group, id string) int { return strings.Compare(g.id, id) })
+	if !ok {
+		return nil
+	}
+	return &m.groups[i]
+}
+
+// snapshotGroups are the groups a snapshot's offsets are drawn for: the
+// group it read, or, when the runner did not say, every group (the only
+// one, in a run of one group).
+func snapshotGroups(mk Mark, groups []group) []string {
+	if mk.Group != "" || len(groups) == 0 {
+		return []string{mk.Group}
+	}
+	var ids []string
+	for _, g := range groups {
+		ids = append(ids, g.id)
+	}
+	return ids
+}
+
+func recordTP(r *ledger.Record) tp.TP { return tp.TP{Topic: r.Topic, Partition: r.Partition} }
 
 // firstPoints is an incarnation's first consumed record per partition, or
 // its first processed one where its ledger has no consumed events.
@@ -350,24 +322,6 @@ func firstPoints(consumed, processed map[tp.TP]point) map[tp.TP]point {
 	}
 	for p, pt := range consumed {
 		out[p] = pt
-	}
-	return out
-}
-
-// runsOf groups the flagged offsets into ranges of neighbours: offsets
-// next to each other in the sorted list, whatever lies between them.
-func runsOf(offsets []int64, flags []bool) []span {
-	var out []span
-	for i := 0; i < len(offsets); i++ {
-		if !flags[i] {
-			continue
-		}
-		s := span{from: offsets[i], to: offsets[i], n: 1}
-		for i+1 < len(offsets) && flags[i+1] {
-			i++
-			s.to, s.n = offsets[i], s.n+1
-		}
-		out = append(out, s)
 	}
 	return out
 }
@@ -408,7 +362,10 @@ func (l *lane) bounds() (int64, int64) {
 		see(r.offset, r.offset+1)
 	}
 	for _, s := range l.lost {
-		see(s.from, s.to+1)
+		see(s.From, s.To+1)
+	}
+	for _, s := range l.notConsumed {
+		see(s.From, s.To+1)
 	}
 	if lo < 0 {
 		return 0, 10

@@ -1,8 +1,10 @@
 // Package timeline draws one scenario run as a picture a newcomer can read:
-// per partition, the records each consumer incarnation processed over time,
-// the committed offset as a step line, the moments processes were started,
-// killed and stopped, where each restart resumed, and which records were
-// read again (replayed) or never read (lost).
+// one band per partition and consumer group, with the records each consumer
+// incarnation processed over time, the committed offset as a step line, the
+// moments processes were started, killed and stopped, where each restart
+// resumed, and which records were read again (replayed), skipped (lost) or
+// never reached (not consumed), as package verify classifies them for each
+// group.
 //
 // The picture is an SVG written with github.com/ajstarks/svgo, either alone
 // (.svg) or inside a self-contained HTML page (.html) that opens offline:
@@ -42,9 +44,13 @@ const (
 
 // Mark is a moment of the run drawn as a vertical line across every lane.
 type Mark struct {
-	At   time.Time
-	Kind string // one of the Mark* kinds
-	Name string // the process (c1, c1#2) or the snapshot's label
+	At   time.Time `json:"at"`
+	Kind string    `json:"kind"` // one of the Mark* kinds
+	Name string    `json:"name"` // the process (c1, c1#2) or the snapshot's label
+	// Group is, for a snapshot, the consumer group whose committed offsets
+	// it read: they are drawn in that group's bands. "" when not known:
+	// then in every group's bands.
+	Group string `json:"group,omitempty"`
 }
 
 // Run is everything one scenario run left behind.
@@ -63,6 +69,11 @@ type Run struct {
 	// broker answered at that snapshot (the source of truth for commits).
 	// They are drawn at the time of the snapshot Mark with the same label.
 	Committed map[string]map[tp.TP]int64
+	// EndCommitted holds, per group, the committed offsets the broker held
+	// when the run ended, as the runner gave them to verify.Account (a
+	// partition absent: nothing committed). It may be nil; then a record
+	// only a commit went past counts as not consumed, not lost.
+	EndCommitted map[string]verify.Offsets
 }
 
 // Extensions Write accepts.
@@ -137,7 +148,7 @@ svg { display: block; max-width: 100%; height: auto; }
 <body>
 <h1>offsetlab timeline: {{.Scenario}}</h1>
 {{if .Claim}}<p class="claim" id="claim">Claim: {{.Claim}}</p>
-{{end}}<p class="how">Each band is one partition. Time runs left to right, in seconds since the scenario started;
+{{end}}<p class="how">Each band is one partition as one consumer group read it. Time runs left to right, in seconds since the scenario started;
 offsets grow upwards. Coloured lines are the records each consumer run processed; the black step line is the
 committed offset (the next offset a restarted consumer reads). Vertical lines mark when processes started, were
 killed with -9 or stopped.</p>

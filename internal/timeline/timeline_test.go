@@ -130,6 +130,17 @@ func (n *node) attr(name string) string {
 	return ""
 }
 
+// set sets an attribute, adding it if n has none of that name.
+func (n *node) set(name, value string) {
+	for i := range n.Attrs {
+		if n.Attrs[i].Name.Local == name {
+			n.Attrs[i].Value = value
+			return
+		}
+	}
+	n.Attrs = append(n.Attrs, xml.Attr{Name: xml.Name{Local: name}, Value: value})
+}
+
 func (n *node) hasClass(c string) bool { return slices.Contains(strings.Fields(n.attr("class")), c) }
 
 // all returns every element under n (n included) that matches.
@@ -229,6 +240,7 @@ func one(t *testing.T, n *node, c string, attrs ...string) *node {
 
 func TestPictureShowsTheKillStory(t *testing.T) {
 	root := render(t, knownRun())
+	checkTruthful(t, knownRun(), root)
 	ls := lanes(t, root)
 	if len(ls) != 2 || ls["orders[0]"] == nil || ls["orders[1]"] == nil {
 		t.Fatalf("lanes %v, want orders[0] and orders[1]", slices.Sorted(func(yield func(string) bool) {
@@ -375,21 +387,22 @@ func TestPictureShowsTheKillStory(t *testing.T) {
 	}
 }
 
-// The figures in the lane titles are verify's own.
+// The figures in the lane titles and the ranges drawn are verify's own.
 func TestLaneCountsAreVerifys(t *testing.T) {
 	r := knownRun()
 	m := build(r)
-	counts := verify.Tally(r.Acked, r.Incarnations)
+	acc := verify.Account(r.Acked, r.Incarnations, nil)
+	counts := acc.Counts("")
 	for _, l := range m.lanes {
 		if !reflect.DeepEqual(*counts[l.tp], l.counts) {
-			t.Errorf("%s: lane counts %+v, verify.Tally %+v", l.tp, l.counts, *counts[l.tp])
+			t.Errorf("%s: lane counts %+v, verify.Account %+v", l.tp, l.counts, *counts[l.tp])
 		}
 		var lost int64
 		for _, s := range l.lost {
-			lost += s.n
+			lost += s.N
 		}
-		if lost != counts[l.tp].Lost {
-			t.Errorf("%s: lost bands hold %d records, verify counts %d", l.tp, lost, counts[l.tp].Lost)
+		if lost != counts[l.tp].Lost || !reflect.DeepEqual(l.lost, acc.Lost("", l.tp)) {
+			t.Errorf("%s: lost bands %v hold %d records, verify counts %d", l.tp, l.lost, lost, counts[l.tp].Lost)
 		}
 	}
 }

@@ -1,7 +1,8 @@
 // Package verify holds the checks a scenario makes once its consumers have
-// run: where each restart resumed, what was replayed and what was lost,
-// whether a commit ever ran ahead of processing, and who owns each
-// partition after a rebalance.
+// run: where each restart resumed, what each consumer group replayed, lost
+// or never consumed (Account, the one owner of record identity), whether a
+// commit ever ran ahead of processing, and who owns each partition after a
+// rebalance.
 //
 // The checks read ledgers (package ledger) and, for commits, figures the
 // caller read from the broker: the broker is the source of truth for what
@@ -39,20 +40,36 @@ type Offsets map[TP]int64
 // file, in the order they were written. A process killed with SIGKILL
 // leaves a ledger that simply ends, with no stopped event.
 type Incarnation struct {
-	Name   string
+	Name string
+	// Group is the consumer group the process read in: the group.id of its
+	// started event. "" when the ledger has none; Account then judges it
+	// with every other incarnation of group "".
+	Group  string
 	Events []ledger.Event
 }
 
 // Read reads an incarnation from a ledger file, named after the file
-// without its .jsonl extension. A torn last line (the process was killed
-// while writing it) is dropped, as ledger.Read does.
+// without its .jsonl extension, in the group its started event names. A
+// torn last line (the process was killed while writing it) is dropped, as
+// ledger.Read does.
 func Read(path string) (Incarnation, error) {
 	events, err := ledger.Read(path)
-	inc := Incarnation{Name: strings.TrimSuffix(filepath.Base(path), ".jsonl"), Events: events}
+	inc := Incarnation{Name: strings.TrimSuffix(filepath.Base(path), ".jsonl"), Group: groupOf(events), Events: events}
 	if err != nil {
 		return inc, fmt.Errorf("unable to read ledger %s: %w", path, err)
 	}
 	return inc, nil
+}
+
+// groupOf is the group.id a ledger's first started event names. The
+// started event's Detail holds the consumer's librdkafka settings.
+func groupOf(events []ledger.Event) string {
+	for _, e := range events {
+		if e.Type == ledger.Started {
+			return e.Detail["group.id"]
+		}
+	}
+	return ""
 }
 
 // FirstConsumed returns, per partition, the first offset the incarnation

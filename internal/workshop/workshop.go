@@ -29,6 +29,7 @@ import (
 	"github.com/rogpeppe/go-internal/txtar"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/offsetlab/offsetlab/internal/offset"
 	"github.com/offsetlab/offsetlab/internal/scenario"
 )
 
@@ -49,12 +50,13 @@ type Exercise struct {
 	Scenario *scenario.Scenario
 }
 
-// Parse reads an exercise file named like "03-committed-wins.txtar".
-func Parse(n int, name string, data []byte) (*Exercise, error) {
-	sc, err := scenario.Parse(name, data)
+// Parse reads an exercise file named like "exercises/03-committed-wins.txtar".
+func Parse(n int, file string, data []byte) (*Exercise, error) {
+	sc, err := scenario.Parse(file, data)
 	if err != nil {
 		return nil, err
 	}
+	name := sc.Name
 	ex := &Exercise{N: n, Name: name, Scenario: sc}
 	var spec []byte
 	var rest []txtar.File
@@ -130,7 +132,7 @@ func (ex *Exercise) Run(ctx context.Context, env scenario.Env, w io.Writer, in i
 // Reveal puts the prediction beside the measured figure, then explains.
 func (ex *Exercise) Reveal(guess string, measured int64) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Measured: %s %s", show(measured), ex.Unit)
+	fmt.Fprintf(&b, "Measured: %s %s", offset.String(measured), ex.Unit)
 	if guess != "" {
 		g, err := strconv.ParseFloat(guess, 64)
 		switch {
@@ -152,14 +154,6 @@ func (ex *Exercise) close(g float64, measured int64) bool {
 		return g == m
 	}
 	return math.Abs(g-m) <= ex.Tolerance*math.Max(math.Abs(m), 1)
-}
-
-// show prints librdkafka's OffsetInvalid as what it is.
-func show(v int64) string {
-	if v == -1001 {
-		return "-1001 (OffsetInvalid: nothing yet)"
-	}
-	return strconv.FormatInt(v, 10)
 }
 
 // wrap folds text at 78 columns.

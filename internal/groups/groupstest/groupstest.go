@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
+
+	"github.com/offsetlab/offsetlab/internal/poll"
 )
 
 // Wait bounds every wait in this package.
@@ -62,32 +64,15 @@ func (k *Kafka) consumerConfig(group string, extra kafka.ConfigMap) *kafka.Confi
 	return k.config(cm)
 }
 
-// Eventually polls cond every 20ms until it holds, failing the test after
-// Wait with what it was waiting for.
-func Eventually(tb testing.TB, what string, cond func() bool) {
-	tb.Helper()
-	deadline := time.Now().Add(Wait)
-	for !cond() {
-		if time.Now().After(deadline) {
-			tb.Fatalf("waited %s for %s", Wait, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // within runs a call that has no deadline of its own (librdkafka's
 // synchronous commit) and fails the test if it takes longer than Wait.
 func within(tb testing.TB, what string, call func() error) error {
 	tb.Helper()
 	done := make(chan error, 1)
 	go func() { done <- call() }()
-	select {
-	case err := <-done:
-		return err
-	case <-time.After(Wait):
-		tb.Fatalf("waited %s for %s", Wait, what)
-		return nil
-	}
+	var err error
+	poll.Until(tb, Wait, what, poll.Received(done, &err))
+	return err
 }
 
 // CreateTopic creates a topic with the given partitions.
@@ -143,16 +128,20 @@ func (k *Kafka) ProduceMessages(topic string, partition int32, ms ...*kafka.Mess
 			k.tb.Fatalf("produce to %s[%d]: %v", topic, partition, err)
 		}
 	}
-	timeout := time.After(Wait)
-	for range n {
-		select {
-		case e := <-done:
-			if m, ok := e.(*kafka.Message); ok && m.TopicPartition.Error != nil {
-				k.tb.Fatalf("produce to %s[%d]: %v", topic, partition, m.TopicPartition.Error)
+	acked := 0
+	var failed error
+	var e kafka.Event
+	poll.Until(k.tb, Wait, fmt.Sprintf("%d acknowledgements from %s[%d]", n, topic, partition), func() bool {
+		for failed == nil && acked < n && poll.Received(done, &e)() {
+			acked++
+			if m, ok := e.(*kafka.Message); ok {
+				failed = m.TopicPartition.Error
 			}
-		case <-timeout:
-			k.tb.Fatalf("waited %s for %d acknowledgements from %s[%d]", Wait, n, topic, partition)
 		}
+		return failed != nil || acked == n
+	}, func() string { return fmt.Sprintf("%d acknowledgements", acked) })
+	if failed != nil {
+		k.tb.Fatalf("produce to %s[%d]: %v", topic, partition, failed)
 	}
 }
 
@@ -253,10 +242,12 @@ func (k *Kafka) join(cm *kafka.ConfigMap, group, clientID string, topics []strin
 	}
 	go m.pollLoop()
 	k.tb.Cleanup(m.Close)
-	Eventually(k.tb, fmt.Sprintf("%s to get an assignment in group %s", clientID, group), func() bool {
-		a, err := c.Assignment()
-		return err == nil && len(a) > 0
-	})
+	var assigned []kafka.TopicPartition
+	var assignErr error
+	poll.Until(k.tb, Wait, fmt.Sprintf("%s to get an assignment in group %s", clientID, group), func() bool {
+		assigned, assignErr = c.Assignment()
+		return assignErr == nil && len(assigned) > 0
+	}, func() string { return fmt.Sprintf("assignment %v, error %v", assigned, assignErr) })
 	return m
 }
 
@@ -278,15 +269,13 @@ func (m *Member) pollLoop() {
 func (m *Member) Read(n int) []*kafka.Message {
 	m.tb.Helper()
 	var got []*kafka.Message
-	timeout := time.After(Wait)
-	for len(got) < n {
-		select {
-		case r := <-m.records:
+	var r *kafka.Message
+	poll.Until(m.tb, Wait, fmt.Sprintf("%s to read %d records", m.ClientID, n), func() bool {
+		for len(got) < n && poll.Received(m.records, &r)() {
 			got = append(got, r)
-		case <-timeout:
-			m.tb.Fatalf("waited %s for %s to read %d records, got %d", Wait, m.ClientID, n, len(got))
 		}
-	}
+		return len(got) == n
+	}, func() string { return fmt.Sprintf("%d records", len(got)) })
 	return got
 }
 
@@ -296,18 +285,16 @@ func (m *Member) Read(n int) []*kafka.Message {
 func (m *Member) FirstOffsets(topic string, partitions ...int32) map[int32]int64 {
 	m.tb.Helper()
 	first := map[int32]int64{}
-	timeout := time.After(Wait)
-	for len(first) < len(partitions) {
-		select {
-		case r := <-m.records:
+	var r *kafka.Message
+	poll.Until(m.tb, Wait, fmt.Sprintf("%s to read a record from each of %s%v", m.ClientID, topic, partitions), func() bool {
+		for len(first) < len(partitions) && poll.Received(m.records, &r)() {
 			p := r.TopicPartition.Partition
 			if _, seen := first[p]; !seen && *r.TopicPartition.Topic == topic && slices.Contains(partitions, p) {
 				first[p] = int64(r.TopicPartition.Offset)
 			}
-		case <-timeout:
-			m.tb.Fatalf("waited %s for %s to read a record from each of %s%v, got %v", Wait, m.ClientID, topic, partitions, first)
 		}
-	}
+		return len(first) == len(partitions)
+	}, func() string { return fmt.Sprintf("first offsets %v", first) })
 	return first
 }
 

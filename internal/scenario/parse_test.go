@@ -1,0 +1,135 @@
+package scenario
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/offsetlab/offsetlab/internal/cli"
+)
+
+// Every story of the catalog and every exercise parses.
+func TestCatalogParses(t *testing.T) {
+	files, _ := filepath.Glob("../../scenarios/*/*.txtar")
+	if len(files) < 30 {
+		t.Fatalf("found %d stories, want the catalog and the exercises", len(files))
+	}
+	for _, f := range files {
+		if _, err := ParseFile(f); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// A mistake is found before anything runs, on its line, with what is
+// accepted; the exit code is 2.
+func TestParseErrors(t *testing.T) {
+	const claim = "# A claim.\n\n"
+	for _, tc := range []struct {
+		name, story, want string
+	}{
+		{"unknown verb", "produce 10\nstrat c1\n", `story.txtar:4: unknown verb "strat"; accepted: `},
+		{"bad count", "produce ten\n", `story.txtar:3: produce: "ten" is not a record count`},
+		{"producer flag", "produce 10 --rate -1\n", "story.txtar:3: produce: producer flags: --rate must be 0"},
+		{"consumer flag", "produce 10\nstart c1 --commit sometimes\n", `story.txtar:4: start: consumer flags: --commit "sometimes" is not a commit mode (accepted: `},
+		{"unknown flag", "produce 10\nstart c1 --bogus\n", "story.txtar:4: start: consumer flags: flag provided but not defined: -bogus"},
+		{"kill before start", "produce 10\nkill c1\n", `story.txtar:4: kill: no process "c1" was started before this line`},
+		{"wait condition", "produce 10\nstart c1\nwait c1 procesed 3\n", `story.txtar:5: wait: unknown condition "procesed"; accepted: [acked assigned caught-up`},
+		{"wait bound", "produce 10\nstart c1\nwait c1 processed 3 within soon\n", `story.txtar:5: wait: "soon" is not a duration`},
+		{"wait count", "produce 10\nstart c1\nwait c1 processed many\n", `story.txtar:5: wait: processed: "many" is not a count`},
+		{"acked on a consumer", "produce 10\nstart c1\nwait c1 acked 3\n", "story.txtar:5: wait: acked: c1 is not a background producer"},
+		{"snapshot not taken", "produce 10\nstart c1\nexpect resume c1 at-kill\n", `story.txtar:5: expect: resume: no snapshot "at-kill" was taken before this line`},
+		{"snapshot twice", "produce 10\nsnapshot a\nsnapshot a\n", `story.txtar:5: snapshot: snapshot "a" was already taken`},
+		{"run that does not exist", "produce 10\nstart c1\nsnapshot s\nexpect replayed == since c1#2 s\n", `story.txtar:6: expect: replayed: "c1#2": c1 has been started 1 times before this line; RUN is 1 to 1`},
+		{"unknown check", "produce 10\nexpect lots == 1\n", `story.txtar:4: expect: unknown check "lots"; accepted: commits-not-ahead, consumed, lost`},
+		{"bad op", "produce 10\nexpect lost =< 1\n", `story.txtar:4: expect: lost: unknown comparison "=<" (accepted: == <= >= < >)`},
+		{"among nobody", "produce 10\nexpect lost == 0 among c9\n", `story.txtar:4: expect: lost: no consumer "c9" was started before this line`},
+		{"unknown variable", "produce 10 --topic $TOPC\n", "story.txtar:3: unknown variable $TOPC; accepted: $TOPIC, $GROUP, $DIR"},
+		{"sleep without a reason", "produce 10\nsleep 2s\n", "story.txtar:4: sleep: say why the story pauses"},
+		{"restart-broker without require", "produce 10\nrestart-broker\n", "story.txtar:4: restart-broker: restart-broker needs the embedded stack: put `require embedded` before it"},
+		{"position value", "produce 10\nstart c1\npositions c1\nexpect position c1 0 -5 none\n", `story.txtar:6: expect: position: "-5" is not an offset`},
+		{"same-assignment after one start", "produce 10\nstart c1\nexpect same-assignment c1\n", "story.txtar:5: expect: same-assignment: c1 has been started once before this line"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse("story.txtar", []byte(claim+tc.story))
+			if err == nil {
+				t.Fatal("parsed")
+			}
+			if !strings.HasPrefix(err.Error(), tc.want) {
+				t.Errorf("got  %v\nwant %s...", err, tc.want)
+			}
+			var pe *ParseError
+			if !errors.As(err, &pe) || cli.Code(err) != cli.ExitUsage {
+				t.Errorf("want a *ParseError with exit code 2, got %T (%d)", err, cli.Code(err))
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Errorf("the error is not one line: %q", err)
+			}
+		})
+	}
+}
+
+// What parses is typed: a sleep that says why, a wait with its bound, and
+// the chaos rounds drawn from the seed.
+func TestParseSteps(t *testing.T) {
+	sc, err := Parse("x/ok.txtar", []byte(`# A claim
+# on two lines.
+
+produce 100 --partition 0
+start c1 --group $GROUP-other --reset earliest
+# Let the auto-commit run once.
+sleep 1s
+wait c1 processed 10 within 5s
+chaos 3 7 c1
+expect replayed == since c1#4 a
+`))
+	if err == nil {
+		t.Fatal("a since with a snapshot never taken parsed")
+	}
+	sc, err = Parse("x/ok.txtar", []byte(`# A claim
+# on two lines.
+
+produce 100 --partition 0
+start c1 --group $GROUP-other --reset earliest
+sleep 1s # the auto-commit runs once
+wait c1 processed 10 within 5s
+snapshot a
+chaos 3 7 c1
+expect replayed == since c1#4 a
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sc.Name != "ok" || sc.Claim != "A claim on two lines." {
+		t.Errorf("name %q claim %q", sc.Name, sc.Claim)
+	}
+	w, ok := sc.Lines[3].Step.(*waitStep)
+	if !ok || w.name != "c1" || w.bound.String() != "5s" || w.cond.String() != "processed >= 10" {
+		t.Errorf("wait parsed as %#v", sc.Lines[3].Step)
+	}
+	st := sc.Lines[1].Step.(*startStep)
+	if st.group != "$GROUP-other" {
+		t.Errorf("start's group = %q", st.group)
+	}
+	ch := sc.Lines[5].Step.(*chaosStep)
+	if len(ch.rounds) != 3 {
+		t.Errorf("chaos has %d rounds", len(ch.rounds))
+	}
+}
+
+// ParseFile names the file it could not read.
+func TestParseFileMissing(t *testing.T) {
+	_, err := ParseFile(filepath.Join(t.TempDir(), "nope.txtar"))
+	if cli.Code(err) != cli.ExitUsage || !strings.Contains(err.Error(), "nope.txtar") {
+		t.Errorf("got %v", err)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "s.txtar"), []byte("# c\n\nproduce 5\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ParseFile(filepath.Join(dir, "s.txtar")); err != nil {
+		t.Error(err)
+	}
+}

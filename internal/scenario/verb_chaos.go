@@ -1,0 +1,92 @@
+package scenario
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"syscall"
+	"time"
+)
+
+func init() {
+	register(verb{"chaos", "chaos ROUNDS SEED NAME...: kill -9 a seeded random one of NAME... at a random moment, restart it with its flags and check it resumed at the committed offsets, ROUNDS times", parseChaos})
+}
+
+// chaosStep kills and restarts the named consumers at seeded random
+// moments. After each kill it reads the group's committed offsets from the
+// broker, restarts the member with the flags it last started with, and
+// checks that the restarted member resumed at those offsets. With static
+// membership (--static-id) and a restart well within the session timeout,
+// the member gets its own partitions back and nobody else moved them in
+// between, so the snapshot is exactly what it must resume from.
+type chaosStep struct {
+	names  []string
+	rounds []chaosRound
+}
+
+// chaosRound is one kill: who, and after how long a pause.
+type chaosRound struct {
+	name  string
+	pause time.Duration
+}
+
+// chaosResumeBound is how long a restarted member may take to process its
+// first record.
+const chaosResumeBound = 20 * time.Second
+
+func parseChaos(p *parser, args []string) (step, error) {
+	if len(args) < 3 {
+		return nil, badUsage("want ROUNDS SEED and one or more consumer names")
+	}
+	rounds, err := strconv.Atoi(args[0])
+	if err != nil || rounds < 1 {
+		return nil, fmt.Errorf("%q is not a number of rounds (1 or more)", args[0])
+	}
+	seed, err := strconv.ParseUint(args[1], 10, 64)
+	if err != nil {
+		return nil, fmt.Errorf("%q is not a seed (a whole number)", args[1])
+	}
+	for _, n := range args[2:] {
+		if err := p.consumer(n); err != nil {
+			return nil, err
+		}
+	}
+	// The seed decides every round now, so the story knows how many runs
+	// each member will have had (for NAME#RUN after it).
+	st := &chaosStep{names: args[2:]}
+	rng := rand.New(rand.NewPCG(seed, seed))
+	for range rounds {
+		name := st.names[rng.IntN(len(st.names))]
+		st.rounds = append(st.rounds, chaosRound{name, time.Duration(100+rng.IntN(400)) * time.Millisecond})
+		p.consumers[name]++
+	}
+	return st, nil
+}
+
+func (s *chaosStep) run(r *run) error {
+	for i, rd := range s.rounds {
+		round, name := i+1, rd.name
+		// A deliberate, seeded pause: where in the processing the kill lands.
+		fmt.Fprintf(r.out, "    chaos %d/%d: %s killed after %s\n", round, len(s.rounds), name, rd.pause)
+		if err := r.sleep(rd.pause); err != nil {
+			return err
+		}
+		if err := (&signalStep{name: name, sig: syscall.SIGKILL}).run(r); err != nil {
+			return err
+		}
+		label := fmt.Sprintf("chaos-%d", round)
+		if err := (&snapshotStep{label: label, group: r.groups[name]}).run(r); err != nil {
+			return err
+		}
+		if err := r.starts[name].run(r); err != nil {
+			return err
+		}
+		if err := r.waitFor(name, &countCond{what: "processed", n: 1}, chaosResumeBound); err != nil {
+			return fmt.Errorf("round %d: %w", round, err)
+		}
+		if err := (&resumeCheck{name: name, snapshot: label, fallback: "start"}).run(r); err != nil {
+			return fmt.Errorf("round %d: %w", round, err)
+		}
+	}
+	return nil
+}

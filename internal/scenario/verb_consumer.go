@@ -1,0 +1,172 @@
+package scenario
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/offsetlab/offsetlab/internal/consumer"
+	"github.com/offsetlab/offsetlab/internal/ledger"
+	"github.com/offsetlab/offsetlab/internal/timeline"
+)
+
+func init() {
+	register(verb{"start", "start NAME [consumer flags]: start consumer process NAME in $GROUP on $TOPIC (a second start is a restart)", parseStart})
+	register(verb{"kill", "kill NAME: SIGKILL, no commit, no leaving the group", parseSignal(syscall.SIGKILL)})
+	register(verb{"stop", "stop NAME: SIGTERM, a clean close (final commit; a dynamic member leaves the group, a static one does not)", parseSignal(syscall.SIGTERM)})
+	register(verb{"positions", "positions NAME: ask consumer NAME (SIGUSR1) for Position() and Committed() of its partitions, and wait for the answer in its ledger", parsePositions})
+}
+
+// startStep starts (or restarts) a consumer. Defaults suit kill -9
+// scenarios: a 1 s session timeout and 100 ms heartbeats, so a dead member
+// is noticed in about a second; flags given in the script come after, and
+// win.
+type startStep struct {
+	name  string
+	flags []string
+	group string // --group from the flags, unexpanded; "" for $GROUP
+}
+
+func parseStart(p *parser, args []string) (step, error) {
+	if len(args) < 1 {
+		return nil, badUsage("missing the consumer's name")
+	}
+	name := args[0]
+	if p.producers[name] {
+		return nil, fmt.Errorf("%q is the name of a producer", name)
+	}
+	st := &startStep{name: name, flags: args[1:], group: flagValue(args[1:], "group")}
+	check := append([]string{"--group", "group", "--topic", "topic", "--name", name, "--quiet", "--ledger", "ledger.jsonl"}, placeholders(st.defaults())...)
+	if err := consumer.Check(check); err != nil {
+		return nil, fmt.Errorf("consumer flags: %v", err)
+	}
+	p.consumers[name]++
+	return st, nil
+}
+
+// defaults are the flags the runner adds before the story's own.
+func (s *startStep) defaults() []string {
+	if flagValue(s.flags, "protocol") == "consumer" { // KIP-848: the broker owns the timeouts
+		return s.flags
+	}
+	return append([]string{"--session-timeout", "1s", "--heartbeat-interval", "100ms"}, s.flags...)
+}
+
+// flagValue is the value of --name (or -name, --name=v) in flags; "" if absent.
+func flagValue(flags []string, name string) string {
+	v := ""
+	for i, f := range flags {
+		f = strings.TrimLeft(f, "-")
+		if k, val, ok := strings.Cut(f, "="); ok && k == name {
+			v = val
+		} else if f == name && i+1 < len(flags) {
+			v = flags[i+1]
+		}
+	}
+	return v
+}
+
+func (s *startStep) run(r *run) error {
+	path := filepath.Join(r.dir, fmt.Sprintf("%s.%d.jsonl", s.name, len(r.ledgers[s.name])+1))
+	full := append([]string{"--group", r.vars["GROUP"], "--topic", r.vars["TOPIC"], "--name", s.name, "--quiet", "--ledger", path}, r.expandAll(s.defaults())...)
+	if _, err := r.sup.Start(s.name, "consumer", full); err != nil {
+		return err
+	}
+	r.starts[s.name] = s
+	r.groups[s.name] = r.vars["GROUP"]
+	if s.group != "" {
+		r.groups[s.name] = r.expand(s.group)
+	}
+	r.mark(timeline.MarkStart, fmt.Sprintf("%s#%d", s.name, len(r.ledgers[s.name])+1))
+	r.ledgers[s.name] = append(r.ledgers[s.name], path)
+	return nil
+}
+
+// signalStep kills (SIGKILL) or stops (SIGTERM) a process.
+type signalStep struct {
+	name string
+	sig  syscall.Signal
+}
+
+func parseSignal(sig syscall.Signal) func(p *parser, args []string) (step, error) {
+	return func(p *parser, args []string) (step, error) {
+		if len(args) != 1 {
+			return nil, badUsage("takes one process name")
+		}
+		if err := p.process(args[0]); err != nil {
+			return nil, err
+		}
+		return &signalStep{name: args[0], sig: sig}, nil
+	}
+}
+
+// signalBound is how long a killed or stopped process may take to exit.
+const signalBound = 30 * time.Second
+
+func (s *signalStep) run(r *run) error {
+	ctx, cancel := context.WithTimeout(r.ctx, signalBound)
+	defer cancel()
+	if s.sig == syscall.SIGKILL {
+		p, err := r.sup.Kill(ctx, s.name)
+		if err != nil {
+			return err
+		}
+		r.killedAt = p.Exited()
+		r.res.Marks = append(r.res.Marks, timeline.Mark{At: p.Exited(), Kind: timeline.MarkKill, Name: fmt.Sprintf("%s#%d", p.Name, p.Run)})
+		return nil
+	}
+	p, err := r.sup.Stop(ctx, s.name)
+	if err != nil {
+		return err
+	}
+	r.res.Marks = append(r.res.Marks, timeline.Mark{At: p.Exited(), Kind: timeline.MarkStop, Name: fmt.Sprintf("%s#%d", p.Name, p.Run)})
+	if p.ExitCode() != 0 {
+		return fmt.Errorf("%s did not close cleanly: exit code %d", s.name, p.ExitCode())
+	}
+	return nil
+}
+
+// positionsStep asks a consumer for Position() and Committed() and waits
+// for the answer in its ledger.
+type positionsStep struct{ name string }
+
+// positionsBound is how long a consumer may take to answer SIGUSR1.
+const positionsBound = 10 * time.Second
+
+func parsePositions(p *parser, args []string) (step, error) {
+	if len(args) != 1 {
+		return nil, badUsage("takes one consumer name")
+	}
+	if err := p.consumer(args[0]); err != nil {
+		return nil, err
+	}
+	return &positionsStep{name: args[0]}, nil
+}
+
+func (s *positionsStep) run(r *run) error {
+	events, err := r.events(s.name)
+	if err != nil {
+		return err
+	}
+	before := countType(events, ledger.Snapshot)
+	if err := r.sup.Signal(s.name, syscall.SIGUSR1); err != nil {
+		return err
+	}
+	return r.waitFor(s.name, &countCond{what: "snapshots", n: before + 1}, positionsBound)
+}
+
+// events reads the ledger of a consumer's latest run.
+func (r *run) events(name string) ([]ledger.Event, error) {
+	paths := r.ledgers[name]
+	if len(paths) == 0 {
+		return nil, fmt.Errorf("no consumer named %s was started", name)
+	}
+	events, err := ledger.Read(paths[len(paths)-1])
+	if err != nil && len(events) == 0 {
+		return nil, nil // not written yet
+	}
+	return events, err
+}

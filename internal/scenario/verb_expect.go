@@ -1,0 +1,320 @@
+package scenario
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/offsetlab/offsetlab/internal/ledger"
+	"github.com/offsetlab/offsetlab/internal/tp"
+	"github.com/offsetlab/offsetlab/internal/verify"
+)
+
+func init() {
+	register(verb{"expect", "expect CHECK ...: a verdict the story holds the run to (checks below)", parseExpect})
+	checks["replayed"] = check{"replayed OP N [among NAME...] | replayed OP since NAME#RUN SNAPSHOT: records processed more than once within a group ($GROUP, or the groups of NAME...); `since` is what run RUN of NAME processed at or after SNAPSHOT's committed offsets",
+		parseTotal("replayed")}
+	checks["lost"] = check{"lost OP N [among NAME...]: records the producers acknowledged that the group ($GROUP, or the groups of NAME...) skipped: it never processed them but went past them (processed a later record, or committed past them)",
+		parseTotal("lost")}
+	checks["not-consumed"] = check{"not-consumed OP N [among NAME...]: acknowledged records the group never reached (nothing past them was processed or committed)",
+		parseTotal("not-consumed")}
+	checks["consumed"] = check{"consumed NAME OP N: records NAME's latest run consumed",
+		parseFigure("records consumed", func(_ *run, events []ledger.Event) int64 { return countType(events, ledger.Consumed) })}
+}
+
+// check is one kind of expectation; it registers itself in checks from the
+// file that holds its code.
+type check struct {
+	usage string
+	parse func(p *parser, args []string) (step, error)
+}
+
+var checks = map[string]check{}
+
+func checkNames() []string {
+	names := make([]string, 0, len(checks))
+	for n := range checks {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// expectStep runs a check and says ok when it holds.
+type expectStep struct{ check step }
+
+func parseExpect(p *parser, args []string) (step, error) {
+	if len(args) == 0 {
+		return nil, badUsage("missing the check")
+	}
+	c, ok := checks[args[0]]
+	if !ok {
+		return nil, fmt.Errorf("unknown check %q; accepted: %s", args[0], strings.Join(checkNames(), ", "))
+	}
+	st, err := c.parse(p, args[1:])
+	if err != nil {
+		var u *usageErr
+		if errors.As(err, &u) {
+			return nil, fmt.Errorf("%s: %s; usage: expect %s", args[0], u.msg, c.usage)
+		}
+		return nil, fmt.Errorf("%s: %w", args[0], err)
+	}
+	return &expectStep{st}, nil
+}
+
+func (s *expectStep) run(r *run) error {
+	if err := s.check.run(r); err != nil {
+		return err
+	}
+	fmt.Fprintf(r.out, "    ok\n")
+	return nil
+}
+
+// totalCheck compares a figure of the accounting, summed over the
+// partitions of a group, with a bound.
+type totalCheck struct {
+	what  string // replayed, lost, not-consumed
+	op    verify.Op
+	n     int64
+	among []string
+	since *sinceRef // replayed == since NAME#RUN SNAPSHOT
+}
+
+// sinceRef is "since NAME#RUN SNAPSHOT": what run RUN of NAME processed at
+// or after the offsets SNAPSHOT says were committed.
+type sinceRef struct {
+	name     string
+	n        int
+	snapshot string
+}
+
+func parseTotal(what string) func(p *parser, args []string) (step, error) {
+	return func(p *parser, args []string) (step, error) {
+		if what == "replayed" && len(args) == 4 && args[1] == "since" {
+			op, err := verify.ParseOp(args[0])
+			if err != nil {
+				return nil, err
+			}
+			name, n, err := p.run(args[2])
+			if err != nil {
+				return nil, err
+			}
+			if err := p.snapshot(args[3]); err != nil {
+				return nil, err
+			}
+			return &totalCheck{what: what, op: op, since: &sinceRef{name, n, args[3]}}, nil
+		}
+		c := &totalCheck{what: what}
+		if len(args) > 2 && args[2] == "among" {
+			if len(args) == 3 {
+				return nil, badUsage("among takes one or more consumer names")
+			}
+			for _, name := range args[3:] {
+				if err := p.consumer(name); err != nil {
+					return nil, err
+				}
+			}
+			args, c.among = args[:2], args[3:]
+		}
+		if len(args) != 2 {
+			return nil, badUsage("want OP N")
+		}
+		var err error
+		c.op, c.n, err = bound(args[0], args[1])
+		return c, err
+	}
+}
+
+// run reads NAME#RUN; RUN must be one of the starts so far.
+func (p *parser) run(s string) (string, int, error) {
+	name, k, ok := strings.Cut(s, "#")
+	if !ok {
+		return "", 0, fmt.Errorf("%q: want NAME#RUN, e.g. c1#1", s)
+	}
+	if err := p.consumer(name); err != nil {
+		return "", 0, err
+	}
+	n, err := strconv.Atoi(k)
+	if err != nil || n < 1 || n > p.consumers[name] {
+		return "", 0, fmt.Errorf("%q: %s has been started %d times before this line; RUN is 1 to %d", s, name, p.consumers[name], p.consumers[name])
+	}
+	return name, n, nil
+}
+
+func (c *totalCheck) run(r *run) error {
+	among, n := c.among, c.n
+	if c.since != nil {
+		among = []string{c.since.name}
+		inc, err := r.incarnation(c.since.name, c.since.n)
+		if err != nil {
+			return err
+		}
+		s := r.snapshots[c.since.snapshot]
+		from := verify.Offsets{}
+		for pname, t := range s.tps {
+			if off, ok := s.Committed[pname]; ok {
+				from[t] = off
+			}
+		}
+		n = 0
+		for _, v := range verify.ProcessedFrom(inc, from) {
+			n += v
+		}
+		fmt.Fprintf(r.out, "    %s processed %d records at or after the offsets committed in %s\n", inc.Name, n, c.since.snapshot)
+	}
+	acc, err := r.accounting()
+	if err != nil {
+		return err
+	}
+	var seen int64
+	var parts []string
+	for _, g := range r.groupsOf(among) {
+		counts := acc.Counts(g)
+		for _, t := range tp.Keys(counts) {
+			if v := c.figure(counts[t]); v > 0 {
+				seen += v
+				parts = append(parts, fmt.Sprintf("%s %d", t, v))
+			}
+		}
+	}
+	by := cond(len(parts) > 0, strings.Join(parts, ", "), "none")
+	if err := verify.Bound(c.what, verify.TP{}, seen, c.op, n); err != nil {
+		// Name the partitions and their figures, not just the total.
+		return fmt.Errorf("%w (by partition: %s)", err, by)
+	}
+	fmt.Fprintf(r.out, "    %s: %d (%s)\n", c.what, seen, by)
+	return nil
+}
+
+func (c *totalCheck) figure(counts *verify.Counts) int64 {
+	switch c.what {
+	case "lost":
+		return counts.Lost
+	case "not-consumed":
+		return counts.NotConsumed
+	}
+	return counts.Replayed
+}
+
+// groupsOf is the groups of the named consumers; $GROUP when none are named.
+func (r *run) groupsOf(names []string) []string {
+	if len(names) == 0 {
+		return []string{r.vars["GROUP"]}
+	}
+	var gs []string
+	for _, n := range names {
+		if g := r.groups[n]; !slices.Contains(gs, g) {
+			gs = append(gs, g)
+		}
+	}
+	return gs
+}
+
+// figureCheck bounds a figure of a consumer's latest ledger.
+type figureCheck struct {
+	name    string
+	what    string
+	measure func(r *run, events []ledger.Event) int64
+	op      verify.Op
+	n       int64
+}
+
+func parseFigure(what string, measure func(r *run, events []ledger.Event) int64) func(p *parser, args []string) (step, error) {
+	return func(p *parser, args []string) (step, error) {
+		if len(args) != 3 {
+			return nil, badUsage("want NAME OP N")
+		}
+		if err := p.consumer(args[0]); err != nil {
+			return nil, err
+		}
+		op, n, err := bound(args[1], args[2])
+		return &figureCheck{name: args[0], what: what, measure: measure, op: op, n: n}, err
+	}
+}
+
+func (c *figureCheck) run(r *run) error {
+	events, err := r.events(c.name)
+	if err != nil {
+		return err
+	}
+	n := c.measure(r, events)
+	fmt.Fprintf(r.out, "    %s: %d %s\n", c.name, n, c.what)
+	return r.failed(verify.Bound(c.what+" by "+c.name, verify.TP{}, n, c.op, c.n))
+}
+
+// accounting classifies every acknowledged and processed record, per group,
+// with each group's committed offsets read from the broker now.
+func (r *run) accounting() (*verify.Accounting, error) {
+	var acked []ledger.Event
+	for _, name := range sortedKeys(r.acked) {
+		events, err := ledger.Read(r.acked[name])
+		if err != nil && len(events) == 0 {
+			continue // the producer never got as far as its ledger
+		}
+		acked = append(acked, events...)
+	}
+	var incs []verify.Incarnation
+	committed := map[string]verify.Offsets{}
+	for _, name := range sortedKeys(r.ledgers) {
+		for n := range r.ledgers[name] {
+			inc, err := r.incarnation(name, n+1)
+			if err != nil {
+				return nil, err
+			}
+			incs = append(incs, inc)
+		}
+		g := r.groups[name]
+		if _, ok := committed[g]; ok {
+			continue
+		}
+		c, err := r.admin.CommittedOffsets(r.ctx, g)
+		if err != nil {
+			return nil, err
+		}
+		committed[g] = verify.Offsets{}
+		for t, o := range c {
+			committed[g][t] = o.Offset
+		}
+	}
+	r.committed = committed
+	return verify.Account(acked, incs, committed), nil
+}
+
+// incarnation reads run n (from 1) of a consumer, or its latest with n 0.
+func (r *run) incarnation(name string, n int) (verify.Incarnation, error) {
+	paths := r.ledgers[name]
+	if len(paths) == 0 {
+		return verify.Incarnation{}, fmt.Errorf("no consumer named %s was started", name)
+	}
+	if n == 0 {
+		n = len(paths)
+	}
+	if n < 1 || n > len(paths) {
+		return verify.Incarnation{}, fmt.Errorf("%s ran %d times, there is no run %d", name, len(paths), n)
+	}
+	inc, err := verify.Read(paths[n-1])
+	inc.Name = fmt.Sprintf("%s#%d", name, n)
+	if inc.Group == "" {
+		inc.Group = r.groups[name]
+	}
+	return inc, err
+}
+
+// failed marks the row a check failed on, for the table's verdict.
+func (r *run) failed(err error) error {
+	return r.failedIn(r.vars["GROUP"], err)
+}
+
+func (r *run) failedIn(group string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var p interface{ Partition() verify.TP }
+	if errors.As(err, &p) && p.Partition().Topic != "" {
+		r.row(group, p.Partition()).Verdict = "FAIL"
+	}
+	return err
+}
