@@ -20,6 +20,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sort"
 	"strings"
 	"time"
 
@@ -298,4 +299,32 @@ func firstNonEmpty(vs ...string) string {
 
 func oneLine(err error) string {
 	return strings.Join(strings.Fields(err.Error()), " ")
+}
+
+// WriteProperties writes the effective connection as a librdkafka-style
+// properties file, registry settings and secrets included, readable by its
+// owner only: what a program under test gets as $OFFSETLAB_CONFIG. Callers
+// keep it out of anything they print or keep.
+func (c *Connection) WriteProperties(path string) error {
+	var b strings.Builder
+	b.WriteString("# The connection offsetlab runs against: the broker, its security, the schema registry.\n")
+	cm := c.ConfigMap(nil)
+	keys := make([]string, 0, len(cm))
+	for k := range cm {
+		if !strings.HasPrefix(k, "go.") {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(&b, "%s=%v\n", k, cm[k])
+	}
+	fmt.Fprintf(&b, "schema.registry.url=%s\n", c.Registry)
+	if c.registryUser != "" {
+		fmt.Fprintf(&b, "basic.auth.credentials.source=USER_INFO\nbasic.auth.user.info=%s:%s\n", c.registryUser, c.registryPass)
+	}
+	if c.registryCA != "" {
+		fmt.Fprintf(&b, "schema.registry.ssl.ca.location=%s\n", c.registryCA)
+	}
+	return os.WriteFile(path, []byte(b.String()), 0o600)
 }

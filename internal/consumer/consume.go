@@ -162,7 +162,7 @@ func (c *consumer) handle(m *kafka.Message) error {
 		return c.onError(m.TopicPartition.Error, m)
 	}
 	c.lastWork = time.Now()
-	rec := recordOf(m)
+	rec := ledger.RecordOf(m)
 	c.stats.Consumed++
 	_ = c.ledger.Write(ledger.Event{Type: ledger.Consumed, Record: &rec})
 	// Decode first: under --on-bad-record stop a bad record must not be
@@ -358,22 +358,6 @@ func (c *consumer) close() error {
 		c.o.commit.summary(c.stderr)
 	})
 	return err
-}
-
-func recordOf(m *kafka.Message) ledger.Record {
-	r := ledger.Record{Topic: *m.TopicPartition.Topic, Partition: m.TopicPartition.Partition,
-		Offset: int64(m.TopicPartition.Offset), Seq: -1}
-	for _, h := range m.Headers {
-		switch h.Key {
-		case ledger.HeaderRun:
-			r.Run = string(h.Value)
-		case ledger.HeaderSeq:
-			if n, err := strconv.ParseInt(string(h.Value), 10, 64); err == nil {
-				r.Seq = n
-			}
-		}
-	}
-	return r
 }
 
 func offsets(tps []kafka.TopicPartition) []ledger.Offset {

@@ -348,7 +348,7 @@ func readOutput(t *testing.T, bootstrap, isolation string, want int) map[string]
 			if m, ok := ev.(*kafka.Message); ok && m.TopicPartition.Error == nil {
 				got++
 				last = time.Now()
-				seen[recordOf(m).ID()]++
+				seen[ledger.RecordOf(m).ID()]++
 			}
 		}
 		return got >= want && time.Since(last) >= time.Second

@@ -18,6 +18,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
 )
 
 // Headers the producer stamps on every record: which run sent it and its
@@ -74,6 +76,25 @@ type Record struct {
 	Offset    int64  `json:"offset"`
 	Run       string `json:"run,omitempty"`
 	Seq       int64  `json:"seq"`
+}
+
+// RecordOf identifies a record read from the broker by where it is and by
+// the offsetlab.run and offsetlab.seq headers the producer stamped (Seq is
+// -1 when it has none).
+func RecordOf(m *kafka.Message) Record {
+	r := Record{Topic: *m.TopicPartition.Topic, Partition: m.TopicPartition.Partition,
+		Offset: int64(m.TopicPartition.Offset), Seq: -1}
+	for _, h := range m.Headers {
+		switch h.Key {
+		case HeaderRun:
+			r.Run = string(h.Value)
+		case HeaderSeq:
+			if n, err := strconv.ParseInt(string(h.Value), 10, 64); err == nil {
+				r.Seq = n
+			}
+		}
+	}
+	return r
 }
 
 // ID is the record's identity across re-reads: run and sequence.

@@ -2,12 +2,12 @@ package offsetstopic
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
 
 	"github.com/offsetlab/offsetlab/internal/config"
+	"github.com/offsetlab/offsetlab/internal/logread"
 )
 
 // Topic is the internal topic this package reads.
@@ -39,77 +39,21 @@ type Entry struct {
 
 // Read reads __consumer_offsets with a consumer that assigns itself the
 // partitions (it joins no group and commits nothing) and calls emit for
-// each record decoded and bad for each record that does not decode.
+// each record decoded and bad for each record that does not decode. It
+// shows the offset commits of open transactions too (read_uncommitted).
 func Read(ctx context.Context, conn *config.Connection, opts ReadOptions, emit func(Entry) error, bad func(Entry, error)) error {
-	cm := conn.ConfigMap(kafka.ConfigMap{
-		// librdkafka wants a group id even for a consumer that only
-		// assigns; it is never joined and nothing is committed to it.
-		"group.id":             "offsetlab-offsets-topic-reader",
-		"enable.auto.commit":   false,
-		"enable.partition.eof": true,
-		// Show offset commits of open transactions too.
-		"isolation.level": "read_uncommitted",
-		// An inspector wants the end of the log soon, not big batches.
-		"fetch.wait.max.ms": 100,
-	})
-	c, err := kafka.NewConsumer(&cm)
-	if err != nil {
-		return config.ClientError("consumer", err)
-	}
-	go config.DiscardLogs(c.Logs())
-	defer c.Close()
-
-	start := kafka.OffsetEnd
-	if opts.FromBeginning {
-		start = kafka.OffsetBeginning
-	}
-	topic := Topic
-	tps := make([]kafka.TopicPartition, len(opts.Partitions))
-	for i, p := range opts.Partitions {
-		tps[i] = kafka.TopicPartition{Topic: &topic, Partition: p, Offset: start}
-	}
-	if err := c.Assign(tps); err != nil {
-		return fmt.Errorf("unable to assign %s partitions %v: %w", Topic, opts.Partitions, err)
-	}
-	stopAtEnd := opts.FromBeginning && !opts.Follow
-	atEnd := map[int32]bool{}
-	last := time.Now()
-	for ctx.Err() == nil {
-		if stopAtEnd && len(atEnd) == len(opts.Partitions) {
+	lopts := logread.Options{Partitions: opts.Partitions, FromBeginning: opts.FromBeginning, Follow: opts.Follow, Idle: opts.Idle}
+	return logread.Read(ctx, conn, Topic, lopts, func(m *kafka.Message) error {
+		entry := Entry{Partition: m.TopicPartition.Partition, Offset: int64(m.TopicPartition.Offset), Timestamp: m.Timestamp.UTC()}
+		var err error
+		entry.Record, err = Decode(m.Key, m.Value)
+		if err != nil {
+			bad(entry, err)
 			return nil
 		}
-		if stopAtEnd && time.Since(last) > opts.Idle {
-			return fmt.Errorf("waited %s for %s partitions %v to reach their end; %d of %d did", opts.Idle, Topic, opts.Partitions, len(atEnd), len(opts.Partitions))
+		if opts.Group != "" && entry.Group != opts.Group {
+			return nil
 		}
-		switch e := c.Poll(100).(type) {
-		case *kafka.Message:
-			last = time.Now()
-			if e.TopicPartition.Error != nil {
-				return fmt.Errorf("reading %s: %w", Topic, e.TopicPartition.Error)
-			}
-			entry := Entry{Partition: e.TopicPartition.Partition, Offset: int64(e.TopicPartition.Offset), Timestamp: e.Timestamp.UTC()}
-			entry.Record, err = Decode(e.Key, e.Value)
-			if err != nil {
-				bad(entry, err)
-				continue
-			}
-			if opts.Group != "" && entry.Group != opts.Group {
-				continue
-			}
-			if err := emit(entry); err != nil {
-				return err
-			}
-		case kafka.PartitionEOF:
-			last = time.Now()
-			atEnd[e.Partition] = true
-		case kafka.Error:
-			if e.IsFatal() || e.Code() == kafka.ErrTopicAuthorizationFailed || e.Code() == kafka.ErrGroupAuthorizationFailed {
-				return fmt.Errorf("reading %s: %w", Topic, e)
-			}
-		}
-	}
-	if !stopAtEnd {
-		return nil // following ends when the user stops it
-	}
-	return ctx.Err()
+		return emit(entry)
+	})
 }

@@ -11,7 +11,7 @@ import (
 func init() {
 	checks["position"] = check{"position NAME PARTITION POSITION COMMITTED: the last `positions` answer of NAME for that partition, each a number or none (-1001, librdkafka's OffsetInvalid)", parsePosition}
 	checks["rebalances"] = check{"rebalances NAME OP N: assignments and revocations NAME's latest run saw since the last kill",
-		parseFigure("assignments and revocations since the kill", rebalances)}
+		parseFigure("assignments and revocations since the kill", rebalances, true)}
 	checks["same-assignment"] = check{"same-assignment NAME: NAME's latest run was given the partitions its previous run owned", parseSameAssignment}
 	checks["commits-not-ahead"] = check{"commits-not-ahead NAME...: no commit of any run of NAME was ahead of what it had processed", parseNames(func(names []string) step { return commitsNotAhead(names) })}
 	checks["owners"] = check{"owners NAME...: the running consumers NAME... own every partition of $TOPIC exactly once", parseNames(func(names []string) step { return owners(names) })}
@@ -27,7 +27,7 @@ func parsePosition(p *parser, args []string) (step, error) {
 	if len(args) != 4 {
 		return nil, badUsage("want NAME PARTITION POSITION COMMITTED")
 	}
-	if err := p.consumer(args[0]); err != nil {
+	if err := p.own(args[0], "expect position"); err != nil {
 		return nil, err
 	}
 	c := &positionCheck{name: args[0]}
@@ -93,7 +93,7 @@ func parseSameAssignment(p *parser, args []string) (step, error) {
 	if len(args) != 1 {
 		return nil, badUsage("takes one consumer name")
 	}
-	if err := p.consumer(args[0]); err != nil {
+	if err := p.own(args[0], "expect same-assignment"); err != nil {
 		return nil, err
 	}
 	if p.consumers[args[0]] < 2 {
@@ -127,7 +127,7 @@ func parseNames(mk func([]string) step) func(p *parser, args []string) (step, er
 			return nil, badUsage("takes one or more consumer names")
 		}
 		for _, n := range args {
-			if err := p.consumer(n); err != nil {
+			if err := p.own(n, "this check"); err != nil {
 				return nil, err
 			}
 		}

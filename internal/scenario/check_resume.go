@@ -31,7 +31,7 @@ func parseResume(takeover bool) func(p *parser, args []string) (step, error) {
 		if len(args) != 2 && (len(args) != 4 || args[2] != "fallback" || (args[3] != "start" && args[3] != "end")) {
 			return nil, badUsage("want NAME SNAPSHOT, optionally followed by fallback start or fallback end")
 		}
-		if err := p.consumer(args[0]); err != nil {
+		if err := p.sees(args[0], "where it resumed", observeLines); err != nil {
 			return nil, err
 		}
 		if err := p.snapshot(args[1]); err != nil {

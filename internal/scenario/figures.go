@@ -27,13 +27,7 @@ func (r *run) timeline() error {
 			t.Incarnations = append(t.Incarnations, inc)
 		}
 	}
-	for _, name := range sortedKeys(r.acked) {
-		events, err := ledger.Read(r.acked[name])
-		if err != nil && len(events) == 0 {
-			continue
-		}
-		t.Acked = append(t.Acked, events...)
-	}
+	t.Acked = r.ackedEvents()
 	for label, s := range r.snapshots {
 		committed := map[tp.TP]int64{}
 		for name, c := range s.Committed {

@@ -111,6 +111,9 @@ type run struct {
 	ledgers   map[string][]string   // consumer name -> ledger of each run
 	starts    map[string]*startStep // consumer name -> how it was last started
 	groups    map[string]string     // consumer name -> its group
+	programs  map[string]*program   // consumer name -> its latest run, if a program under test
+	props     string                // $OFFSETLAB_CONFIG for programs, once written
+	closers   []func() error        // what to close and remove when the story ends
 	producers int
 	rows      map[rowKey]*Row
 	// committed is each group's committed offsets at the last accounting.
@@ -154,7 +157,7 @@ func Run(ctx context.Context, sc *Scenario, env Env) *Result {
 	r := &run{ctx: ctx, env: env, sc: sc, dir: dir, out: env.Out, res: res,
 		vars:      map[string]string{"TOPIC": name, "GROUP": name, "DIR": dir},
 		snapshots: map[string]*snapshot{}, acked: map[string]string{}, ledgers: map[string][]string{},
-		starts: map[string]*startStep{}, groups: map[string]string{}, rows: map[rowKey]*Row{}}
+		starts: map[string]*startStep{}, groups: map[string]string{}, programs: map[string]*program{}, rows: map[rowKey]*Row{}}
 	r.sup, err = supervisor.New(dir, []string{
 		"OFFSETLAB_BOOTSTRAP=" + env.Conn.Bootstrap, "OFFSETLAB_REGISTRY=" + env.Conn.Registry, "OFFSETLAB_CONFIG=" + env.Conn.File,
 	}, prefixed{env.Out})
@@ -162,6 +165,11 @@ func Run(ctx context.Context, sc *Scenario, env Env) *Result {
 		res.fail(ctx, err)
 		return res
 	}
+	defer func() {
+		for _, c := range r.closers {
+			_ = c()
+		}
+	}()
 	defer r.sup.Close()
 	if r.admin, err = groups.Open(ctx, &env.Conn); err != nil {
 		res.fail(ctx, err)
@@ -182,6 +190,9 @@ func Run(ctx context.Context, sc *Scenario, env Env) *Result {
 		err := l.Step.run(r)
 		if err == nil && ctx.Err() != nil {
 			err = ctx.Err()
+		}
+		if err == nil {
+			err = r.programFailure()
 		}
 		if err != nil {
 			// Stop every process now: a failed story ends within seconds,
@@ -233,9 +244,15 @@ func (res *Result) fail(ctx context.Context, err error) {
 	res.Interrupted = ctx.Err() != nil
 }
 
-// expand replaces the story's variables with this run's values.
+// expand replaces the story's variables with this run's values; a
+// program's own variables ($OFFSETLAB_*) are left for its start.
 func (r *run) expand(s string) string {
-	return os.Expand(s, func(k string) string { return r.vars[k] })
+	return os.Expand(s, func(k string) string {
+		if v, ok := r.vars[k]; ok {
+			return v
+		}
+		return "$" + k
+	})
 }
 
 func (r *run) expandAll(args []string) []string {

@@ -55,13 +55,14 @@ func Usage() string {
 	for _, n := range checkNames() {
 		fmt.Fprintf(&b, "  expect %s\n", checks[n].usage)
 	}
-	b.WriteString("\nVariables: $TOPIC, $GROUP (unique to each run), $DIR (the run's results directory).\n")
+	b.WriteString("\nVariables: $TOPIC, $GROUP (unique to each run), $DIR (the run's results directory);\nin a program's --exec command line also $" + strings.Join(contract, ", $") + ".\n")
 	return b.String()
 }
 
 // variables are the names a story may use as $NAME; the runner gives them
-// their values (see Run).
-var variables = []string{"TOPIC", "GROUP", "DIR"}
+// their values (see Run). A program's command line may also use the
+// contract's OFFSETLAB_* variables (see program.go).
+var variables = append([]string{"TOPIC", "GROUP", "DIR"}, contract...)
 
 // parser holds what the lines read so far have set up, so that a
 // reference to something that does not exist yet is refused at its line.
@@ -70,13 +71,16 @@ type parser struct {
 	consumers map[string]int  // consumer name -> starts so far
 	producers map[string]bool // background producer names
 	snapshots map[string]bool
+	// observed says how each consumer is observed: "" for offsetlab's own
+	// consumer (its ledger), else a program's --observe.
+	observed map[string]string
 	// explained is set when the line before was narration or the line has a
 	// trailing comment: a sleep must say why it waits.
 	explained bool
 }
 
 func newParser(sc *Scenario) *parser {
-	return &parser{sc: sc, consumers: map[string]int{}, producers: map[string]bool{}, snapshots: map[string]bool{}}
+	return &parser{sc: sc, consumers: map[string]int{}, producers: map[string]bool{}, snapshots: map[string]bool{}, observed: map[string]string{}}
 }
 
 // parse turns one line's words into a step.
@@ -127,6 +131,31 @@ func checkVariables(s string) error {
 func (p *parser) consumer(name string) error {
 	if p.consumers[name] == 0 {
 		return fmt.Errorf("no consumer %q was started before this line%s", name, known("started", p.consumers))
+	}
+	return nil
+}
+
+// own refuses a program under test where a check needs what only
+// offsetlab's consumer records (its assignments, commits, positions).
+func (p *parser) own(name, what string) error {
+	if err := p.consumer(name); err != nil {
+		return err
+	}
+	if o := p.observed[name]; o != "" {
+		return fmt.Errorf("%s needs offsetlab's own consumer (its ledger records assignments, commits and positions); %s is a program under test (--observe %s)", what, name, o)
+	}
+	return nil
+}
+
+// sees refuses a consumer whose processed records the story cannot see:
+// a program observed through the broker alone, or, where lines are needed
+// (when and in what order it read), through its output.
+func (p *parser) sees(name, what string, modes ...string) error {
+	if err := p.consumer(name); err != nil {
+		return err
+	}
+	if o := p.observed[name]; o != "" && !slices.Contains(modes, o) {
+		return fmt.Errorf("%s needs to see what %s processed; with --observe %s it cannot (accepted: --observe %s)", what, name, o, strings.Join(modes, ", "))
 	}
 	return nil
 }
@@ -204,7 +233,7 @@ func bound(op, n string) (verify.Op, int64, error) {
 // placeholders expands a story's variables to stand-in values, so flags can
 // be checked at parse time as the command would check them at run time.
 func placeholders(args []string) []string {
-	vals := map[string]string{"TOPIC": "topic", "GROUP": "group", "DIR": os.TempDir()}
+	vals := map[string]string{"TOPIC": "topic", "GROUP": "group", "DIR": os.TempDir(), "OFFSETLAB_BOOTSTRAP": "127.0.0.1:9092"}
 	out := make([]string, len(args))
 	for i, a := range args {
 		out[i] = os.Expand(a, func(k string) string { return vals[k] })

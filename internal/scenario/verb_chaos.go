@@ -47,7 +47,7 @@ func parseChaos(p *parser, args []string) (step, error) {
 		return nil, fmt.Errorf("%q is not a seed (a whole number)", args[1])
 	}
 	for _, n := range args[2:] {
-		if err := p.consumer(n); err != nil {
+		if err := p.sees(n, "chaos (each resume is checked)", observeLines); err != nil {
 			return nil, err
 		}
 	}

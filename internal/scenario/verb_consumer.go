@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -14,7 +15,7 @@ import (
 )
 
 func init() {
-	register(verb{"start", "start NAME [consumer flags]: start consumer process NAME in $GROUP on $TOPIC (a second start is a restart)", parseStart})
+	register(verb{"start", "start NAME [consumer flags] | start NAME --exec 'COMMAND ARGS...' [--observe lines|output|broker] [--group G]: start consumer process NAME in $GROUP on $TOPIC, offsetlab's own or any program under test (a second start is a restart)", parseStart})
 	register(verb{"kill", "kill NAME: SIGKILL, no commit, no leaving the group", parseSignal(syscall.SIGKILL)})
 	register(verb{"stop", "stop NAME: SIGTERM, a clean close (final commit; a dynamic member leaves the group, a static one does not)", parseSignal(syscall.SIGTERM)})
 	register(verb{"positions", "positions NAME: ask consumer NAME (SIGUSR1) for Position() and Committed() of its partitions, and wait for the answer in its ledger", parsePositions})
@@ -27,7 +28,8 @@ func init() {
 type startStep struct {
 	name  string
 	flags []string
-	group string // --group from the flags, unexpanded; "" for $GROUP
+	group string     // --group from the flags, unexpanded; "" for $GROUP
+	exec  *execFlags // a program under test; nil for offsetlab's consumer
 }
 
 func parseStart(p *parser, args []string) (step, error) {
@@ -39,11 +41,21 @@ func parseStart(p *parser, args []string) (step, error) {
 		return nil, fmt.Errorf("%q is the name of a producer", name)
 	}
 	st := &startStep{name: name, flags: args[1:], group: flagValue(args[1:], "group")}
+	if flagValue(st.flags, "exec") != "" || slices.ContainsFunc(st.flags, func(f string) bool { return strings.TrimLeft(f, "-") == "exec" }) {
+		var err error
+		if st.exec, err = parseExecFlags(st.flags); err != nil {
+			return nil, err
+		}
+		p.consumers[name]++
+		p.observed[name] = st.exec.observe
+		return st, nil
+	}
 	check := append([]string{"--group", "group", "--topic", "topic", "--name", name, "--quiet", "--ledger", "ledger.jsonl"}, placeholders(st.defaults())...)
 	if err := consumer.Check(check); err != nil {
 		return nil, fmt.Errorf("consumer flags: %v", err)
 	}
 	p.consumers[name]++
+	p.observed[name] = ""
 	return st, nil
 }
 
@@ -71,15 +83,24 @@ func flagValue(flags []string, name string) string {
 
 func (s *startStep) run(r *run) error {
 	path := filepath.Join(r.dir, fmt.Sprintf("%s.%d.jsonl", s.name, len(r.ledgers[s.name])+1))
-	full := append([]string{"--group", r.vars["GROUP"], "--topic", r.vars["TOPIC"], "--name", s.name, "--quiet", "--ledger", path}, r.expandAll(s.defaults())...)
-	if _, err := r.sup.Start(s.name, "consumer", full); err != nil {
-		return err
-	}
-	r.starts[s.name] = s
 	r.groups[s.name] = r.vars["GROUP"]
 	if s.group != "" {
 		r.groups[s.name] = r.expand(s.group)
+	} else if s.exec != nil && s.exec.group != "" {
+		r.groups[s.name] = r.expand(s.exec.group)
 	}
+	if s.exec != nil {
+		if err := r.startProgram(s, path); err != nil {
+			return err
+		}
+	} else {
+		delete(r.programs, s.name)
+		full := append([]string{"--group", r.vars["GROUP"], "--topic", r.vars["TOPIC"], "--name", s.name, "--quiet", "--ledger", path}, r.expandAll(s.defaults())...)
+		if _, err := r.sup.Start(s.name, "consumer", full); err != nil {
+			return err
+		}
+	}
+	r.starts[s.name] = s
 	r.mark(timeline.MarkStart, fmt.Sprintf("%s#%d", s.name, len(r.ledgers[s.name])+1))
 	r.ledgers[s.name] = append(r.ledgers[s.name], path)
 	return nil
@@ -122,6 +143,9 @@ func (s *signalStep) run(r *run) error {
 	if err != nil {
 		return err
 	}
+	if prog, ok := r.programs[s.name]; ok && p.ExitCode() == 0 {
+		_ = prog.w.Write(ledger.Event{Type: ledger.Stopped})
+	}
 	r.res.Marks = append(r.res.Marks, timeline.Mark{At: p.Exited(), Kind: timeline.MarkStop, Name: fmt.Sprintf("%s#%d", p.Name, p.Run)})
 	if p.ExitCode() != 0 {
 		return fmt.Errorf("%s did not close cleanly: exit code %d", s.name, p.ExitCode())
@@ -140,7 +164,7 @@ func parsePositions(p *parser, args []string) (step, error) {
 	if len(args) != 1 {
 		return nil, badUsage("takes one consumer name")
 	}
-	if err := p.consumer(args[0]); err != nil {
+	if err := p.own(args[0], "positions"); err != nil {
 		return nil, err
 	}
 	return &positionsStep{name: args[0]}, nil

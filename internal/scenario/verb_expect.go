@@ -22,7 +22,7 @@ func init() {
 	checks["not-consumed"] = check{"not-consumed OP N [among NAME...]: acknowledged records the group never reached (nothing past them was processed or committed)",
 		parseTotal("not-consumed")}
 	checks["consumed"] = check{"consumed NAME OP N: records NAME's latest run consumed",
-		parseFigure("records consumed", func(_ *run, events []ledger.Event) int64 { return countType(events, ledger.Consumed) })}
+		parseFigure("records consumed", func(_ *run, events []ledger.Event) int64 { return countType(events, ledger.Consumed) }, false)}
 }
 
 // check is one kind of expectation; it registers itself in checks from the
@@ -113,7 +113,7 @@ func parseTotal(what string) func(p *parser, args []string) (step, error) {
 				return nil, badUsage("among takes one or more consumer names")
 			}
 			for _, name := range args[3:] {
-				if err := p.consumer(name); err != nil {
+				if err := p.sees(name, "expect "+what, observeLines, observeOutput); err != nil {
 					return nil, err
 				}
 			}
@@ -134,7 +134,7 @@ func (p *parser) run(s string) (string, int, error) {
 	if !ok {
 		return "", 0, fmt.Errorf("%q: want NAME#RUN, e.g. c1#1", s)
 	}
-	if err := p.consumer(name); err != nil {
+	if err := p.sees(name, "a run's records", observeLines); err != nil {
 		return "", 0, err
 	}
 	n, err := strconv.Atoi(k)
@@ -222,13 +222,17 @@ type figureCheck struct {
 	n       int64
 }
 
-func parseFigure(what string, measure func(r *run, events []ledger.Event) int64) func(p *parser, args []string) (step, error) {
+func parseFigure(what string, measure func(r *run, events []ledger.Event) int64, own bool) func(p *parser, args []string) (step, error) {
 	return func(p *parser, args []string) (step, error) {
 		if len(args) != 3 {
 			return nil, badUsage("want NAME OP N")
 		}
-		if err := p.consumer(args[0]); err != nil {
-			return nil, err
+		check := p.sees(args[0], what, observeLines)
+		if own {
+			check = p.own(args[0], what)
+		}
+		if check != nil {
+			return nil, check
 		}
 		op, n, err := bound(args[1], args[2])
 		return &figureCheck{name: args[0], what: what, measure: measure, op: op, n: n}, err
@@ -248,14 +252,7 @@ func (c *figureCheck) run(r *run) error {
 // accounting classifies every acknowledged and processed record, per group,
 // with each group's committed offsets read from the broker now.
 func (r *run) accounting() (*verify.Accounting, error) {
-	var acked []ledger.Event
-	for _, name := range sortedKeys(r.acked) {
-		events, err := ledger.Read(r.acked[name])
-		if err != nil && len(events) == 0 {
-			continue // the producer never got as far as its ledger
-		}
-		acked = append(acked, events...)
-	}
+	acked := r.ackedEvents()
 	var incs []verify.Incarnation
 	committed := map[string]verify.Offsets{}
 	for _, name := range sortedKeys(r.ledgers) {
@@ -279,6 +276,13 @@ func (r *run) accounting() (*verify.Accounting, error) {
 			committed[g][t] = o.Offset
 		}
 	}
+	outputs, err := r.outputReads()
+	if err != nil {
+		return nil, err
+	}
+	for _, o := range outputs {
+		incs = append(incs, verify.Incarnation{Name: o.name, Group: o.group, Events: o.events})
+	}
 	r.committed = committed
 	return verify.Account(acked, incs, committed), nil
 }
@@ -300,6 +304,9 @@ func (r *run) incarnation(name string, n int) (verify.Incarnation, error) {
 	if inc.Group == "" {
 		inc.Group = r.groups[name]
 	}
+	if inc.Detail("exec") != "" {
+		inc = identify(inc, ackedIndex(r.ackedEvents()))
+	}
 	return inc, err
 }
 
@@ -317,4 +324,46 @@ func (r *run) failedIn(group string, err error) error {
 		r.row(group, p.Partition()).Verdict = "FAIL"
 	}
 	return err
+}
+
+// ackedIndex finds an acknowledged record by where it is.
+func ackedIndex(acked []ledger.Event) map[verify.TP]map[int64]ledger.Record {
+	index := map[verify.TP]map[int64]ledger.Record{}
+	for _, e := range acked {
+		if e.Type != ledger.Acked || e.Record == nil {
+			continue
+		}
+		t := verify.TP{Topic: e.Record.Topic, Partition: e.Record.Partition}
+		if index[t] == nil {
+			index[t] = map[int64]ledger.Record{}
+		}
+		index[t][e.Record.Offset] = *e.Record
+	}
+	return index
+}
+
+// identify gives the records a program reported by topic, partition and
+// offset (the line protocol) the run and sequence the producer stamped on
+// the record acknowledged there, so they count as the same records.
+func identify(inc verify.Incarnation, index map[verify.TP]map[int64]ledger.Record) verify.Incarnation {
+	for i, e := range inc.Events {
+		if e.Record == nil || e.Record.Run != "" {
+			continue
+		}
+		if a, ok := index[verify.TP{Topic: e.Record.Topic, Partition: e.Record.Partition}][e.Record.Offset]; ok {
+			rec := a
+			inc.Events[i].Record = &rec
+		}
+	}
+	return inc
+}
+
+// ackedEvents reads every producer's acked ledger.
+func (r *run) ackedEvents() []ledger.Event {
+	var acked []ledger.Event
+	for _, name := range sortedKeys(r.acked) {
+		events, _ := ledger.Read(r.acked[name]) // a producer killed early may have none
+		acked = append(acked, events...)
+	}
+	return acked
 }

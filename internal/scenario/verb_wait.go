@@ -133,6 +133,9 @@ func (r *run) waitFor(name string, c awaited, bound time.Duration) error {
 	defer tick.Stop()
 	for {
 		ok, seen, err := poll()
+		if err == nil {
+			err = r.programFailure()
+		}
 		if err != nil {
 			return err
 		}
@@ -141,7 +144,7 @@ func (r *run) waitFor(name string, c awaited, bound time.Duration) error {
 		}
 		if c.ledger() {
 			if p, err := r.sup.Get(name); err == nil && !p.Running() {
-				return fmt.Errorf("%s exited (code %d) before %s %s; it saw %s (ledgers in %s)", name, p.ExitCode(), name, c, seen, r.dir)
+				return fmt.Errorf("%s exited (code %d) while the story waited for %s %s; it saw %s (ledgers in %s)", name, p.ExitCode(), name, c, seen, r.dir)
 			}
 		}
 		select {
@@ -169,8 +172,14 @@ func parseCount(what string) func(p *parser, name string, args []string) (awaite
 		if what == "acked" && !p.producers[name] {
 			return nil, fmt.Errorf("%s is not a background producer", name)
 		}
-		if what != "acked" {
-			if err := p.consumer(name); err != nil {
+		switch what {
+		case "acked":
+		case "processed", "consumed":
+			if err := p.sees(name, "wait "+what, observeLines); err != nil {
+				return nil, err
+			}
+		default:
+			if err := p.own(name, "wait "+what); err != nil {
 				return nil, err
 			}
 		}
@@ -256,7 +265,7 @@ func parseFetchingAt(p *parser, name string, args []string) (awaited, error) {
 	if len(args) != 2 {
 		return nil, fmt.Errorf("takes a partition and an offset")
 	}
-	if err := p.consumer(name); err != nil {
+	if err := p.own(name, "wait fetching-at"); err != nil {
 		return nil, err
 	}
 	part, err := partition(args[0])

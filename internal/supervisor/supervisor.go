@@ -55,6 +55,14 @@ type Proc struct {
 	Run int
 	cmd *exec.Cmd
 
+	// group is set for a program started with StartExec: it runs in a
+	// process group of its own, and signals go to the whole group, so a
+	// script's children die with it.
+	group bool
+	// lines, when set, sees each line of the program's stdout first; a line
+	// it takes is not printed.
+	lines func(string) bool
+
 	done     chan struct{}
 	exitCode int
 	signaled string
@@ -117,16 +125,36 @@ func New(dir string, env []string, out io.Writer) (*Supervisor, error) {
 // Start runs command (a name Dispatch knows) as process name. A name that
 // is still running is refused: stop or kill it first.
 func (s *Supervisor) Start(name, command string, args []string) (*Proc, error) {
+	cmd := exec.Command(s.self, args...)
+	cmd.Env = append(append([]string{}, s.env...), ExecEnv+"="+command)
+	cmd.Dir = s.dir
+	return s.start(&Proc{Name: name}, cmd)
+}
+
+// StartExec runs any program, argv, as process name, with env added to the
+// supervisor's environment, in this process's working directory (a
+// command line names its files as its user sees them), in a process group
+// of its own (kill -9 takes its children too). lines sees each line of its stdout before it is
+// printed, and keeps the lines it returns true for from the output.
+func (s *Supervisor) StartExec(name string, argv, env []string, lines func(string) bool) (*Proc, error) {
+	if len(argv) == 0 {
+		return nil, fmt.Errorf("%s: no command to run", name)
+	}
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env = append(append([]string{}, s.env...), env...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	return s.start(&Proc{Name: name, group: true, lines: lines}, cmd)
+}
+
+func (s *Supervisor) start(p *Proc, cmd *exec.Cmd) (*Proc, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if p, ok := s.procs[name]; ok && p.Running() {
-		return nil, fmt.Errorf("%s is already running (pid %d): stop or kill it first", name, p.Pid())
+	if old, ok := s.procs[p.Name]; ok && old.Running() {
+		return nil, fmt.Errorf("%s is already running (pid %d): stop or kill it first", p.Name, old.Pid())
 	}
-	s.runs[name]++
-	p := &Proc{Name: name, Run: s.runs[name], done: make(chan struct{})}
-	p.cmd = exec.Command(s.self, args...)
-	p.cmd.Env = append(append([]string{}, s.env...), ExecEnv+"="+command)
-	p.cmd.Dir = s.dir
+	s.runs[p.Name]++
+	p.Run, p.done, p.cmd = s.runs[p.Name], make(chan struct{}), cmd
+	name := p.Name
 	stdout, err := p.cmd.StdoutPipe()
 	if err != nil {
 		return nil, err
@@ -151,6 +179,9 @@ func (s *Supervisor) watch(p *Proc, r io.Reader) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64*1024), 1024*1024)
 	for sc.Scan() {
+		if p.lines != nil && p.lines(sc.Text()) {
+			continue
+		}
 		s.outMu.Lock()
 		fmt.Fprintf(s.out, "%s%s\n", prefix, sc.Text())
 		s.outMu.Unlock()
@@ -198,7 +229,7 @@ func (s *Supervisor) signal(ctx context.Context, name string, sig syscall.Signal
 	if !p.Running() {
 		return p, fmt.Errorf("%s already exited (code %d)", name, p.ExitCode())
 	}
-	if err := p.cmd.Process.Signal(sig); err != nil {
+	if err := p.signal(sig); err != nil {
 		return p, fmt.Errorf("unable to signal %s (pid %d): %w", name, p.Pid(), err)
 	}
 	return p, s.Wait(ctx, p)
@@ -213,6 +244,14 @@ func (s *Supervisor) Signal(name string, sig syscall.Signal) error {
 	}
 	if !p.Running() {
 		return fmt.Errorf("%s already exited (code %d)", name, p.ExitCode())
+	}
+	return p.signal(sig)
+}
+
+// signal sends sig to the process, or to its whole group.
+func (p *Proc) signal(sig syscall.Signal) error {
+	if p.group {
+		return syscall.Kill(-p.Pid(), sig)
 	}
 	return p.cmd.Process.Signal(sig)
 }
@@ -240,7 +279,7 @@ func (s *Supervisor) Close() {
 	defer cancel()
 	for _, p := range procs {
 		if p.Running() {
-			_ = p.cmd.Process.Kill()
+			_ = p.signal(syscall.SIGKILL)
 			_ = s.Wait(ctx, p)
 		}
 	}

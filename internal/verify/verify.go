@@ -64,9 +64,16 @@ func Read(path string) (Incarnation, error) {
 // groupOf is the group.id a ledger's first started event names. The
 // started event's Detail holds the consumer's librdkafka settings.
 func groupOf(events []ledger.Event) string {
-	for _, e := range events {
+	return Incarnation{Events: events}.Detail("group.id")
+}
+
+// Detail is a setting the incarnation's first started event records (the
+// consumer's librdkafka settings; for a program under test, its exec
+// command and how it is observed); "" when absent.
+func (inc Incarnation) Detail(key string) string {
+	for _, e := range inc.Events {
 		if e.Type == ledger.Started {
-			return e.Detail["group.id"]
+			return e.Detail[key]
 		}
 	}
 	return ""
