@@ -23,7 +23,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path"
 	"path/filepath"
 	"strings"
 
@@ -36,7 +35,7 @@ import (
 	"github.com/offsetlab/offsetlab/internal/workshop"
 )
 
-//go:embed catalog/*.txtar exercises/*.txtar
+//go:embed catalog/*.txtar catalog/suite/*.txtar exercises/*.txtar
 var catalogFS embed.FS
 
 // commands are what this executable becomes when the supervisor re-runs it.
@@ -63,7 +62,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "list":
 		t := out.NewTable(stdout, "scenario", "claim")
 		for _, sc := range catalog {
-			t.Row(sc.Name, sc.Claim)
+			name := sc.Name
+			if sc.NeedsConsumer {
+				name += " (suite)"
+			}
+			t.Row(name, sc.Claim)
 		}
 		return t.Flush()
 	case "explain":
@@ -89,12 +92,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return cli.Usagef("unknown subcommand %q (accepted: list, explain, check, run, exercises, exercise)", args[0])
 }
 
-// loadCatalog parses the built-in stories.
+// loadCatalog parses the built-in stories: the catalog, then the suite
+// that `scenarios run --consumer` runs against a program under test.
 func loadCatalog() ([]*scenario.Scenario, error) {
 	files, err := fs.Glob(catalogFS, "catalog/*.txtar")
 	if err != nil {
 		return nil, err
 	}
+	suite, err := fs.Glob(catalogFS, "catalog/suite/*.txtar")
+	if err != nil {
+		return nil, err
+	}
+	files = append(files, suite...)
 	var catalog []*scenario.Scenario
 	for _, f := range files {
 		b, err := catalogFS.ReadFile(f)
@@ -111,11 +120,18 @@ func loadCatalog() ([]*scenario.Scenario, error) {
 }
 
 // resolve turns names, .txtar files and directories into stories, in the
-// order given; none names the whole catalog. Every story is parsed, so a
-// mistake anywhere is refused before anything runs.
-func resolve(catalog []*scenario.Scenario, args []string) ([]*scenario.Scenario, error) {
+// order given; none names the whole catalog, or with a program under test
+// (--consumer) the suite. Every story is parsed, so a mistake anywhere is
+// refused before anything runs.
+func resolve(catalog []*scenario.Scenario, args []string, consumer string) ([]*scenario.Scenario, error) {
 	if len(args) == 0 {
-		return catalog, nil
+		var stories []*scenario.Scenario
+		for _, sc := range catalog {
+			if sc.NeedsConsumer == (consumer != "") {
+				stories = append(stories, sc)
+			}
+		}
+		return stories, nil
 	}
 	var stories []*scenario.Scenario
 	for _, a := range args {
@@ -234,7 +250,7 @@ func explain(catalog []*scenario.Scenario, args []string, stdout io.Writer) erro
 	sc := stories[0]
 	var b []byte
 	if strings.HasPrefix(sc.File, "catalog/") {
-		b, err = catalogFS.ReadFile(path.Join("catalog", sc.Name+".txtar"))
+		b, err = catalogFS.ReadFile(sc.File)
 	} else {
 		b, err = os.ReadFile(sc.File)
 	}

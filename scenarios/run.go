@@ -9,6 +9,7 @@ import (
 	"os"
 	"path"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -66,6 +67,8 @@ func runStories(ctx context.Context, catalog []*scenario.Scenario, args []string
 	fs.StringVar(&f.junit, "junit", "", "also write JUnit XML results to `FILE`")
 	fs.BoolVar(&f.env.Keep, "keep", false, "keep a passing scenario's ledgers and snapshots too")
 	fs.StringVar(&f.drawTo, "timeline", "", "draw each run to `FILE`.html or .svg (several scenarios: FILE-NAME.html)")
+	fs.StringVar(&f.env.Consumer, "consumer", "", "test this program (`COMMAND ARGS...`): with no names, run the suite (scenarios list marks its stories) against it; $CONSUMER in a story")
+	fs.StringVar(&f.env.Semantics, "semantics", scenario.Semantics[0], "what `expect semantics` holds consumers to: "+strings.Join(scenario.Semantics, ", "))
 	fs.IntVar(&f.parallel, "parallel", defaultParallel(), "stories run at once, each on its own embedded stack (or its own topics and groups on a shared cluster)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: scenarios run [NAME|FILE.txtar|DIR...] [flags]\n\nNames are stories of the catalog (scenarios list); files and directories hold\nstories of your own. Flags may come before, between or after them.\n\nFlags:\n")
@@ -78,7 +81,10 @@ func runStories(ctx context.Context, catalog []*scenario.Scenario, args []string
 	if err := f.check(); err != nil {
 		return err
 	}
-	stories, err := resolve(catalog, names)
+	if !slices.Contains(scenario.Semantics, f.env.Semantics) {
+		return cli.Usagef("--semantics %q is not a delivery guarantee (accepted: %s)", f.env.Semantics, strings.Join(scenario.Semantics, ", "))
+	}
+	stories, err := resolve(catalog, names, f.env.Consumer)
 	if err != nil {
 		return err
 	}

@@ -166,8 +166,9 @@ func (r *run) startProgram(s *startStep, path string) error {
 	for _, k := range contract {
 		env = append(env, k+"="+vals[k])
 	}
-	// The story's variables and the contract's, as the program will see them.
-	line := os.Expand(s.exec.command, func(k string) string {
+	// The story's variables and the contract's, as the program will see
+	// them; $CONSUMER's command line may use them too.
+	line := os.Expand(r.expand(s.exec.command), func(k string) string {
 		if v, ok := vals[k]; ok {
 			return v
 		}

@@ -100,6 +100,15 @@ func PrintTable(w io.Writer, res *Result) error {
 			fmt.Fprintf(w, "    ledgers and snapshots kept in %s\n", res.Dir)
 		}
 	}
+	if len(res.Checks) > 0 {
+		t := out.NewTable(w, "line", "check", "verdict", "why")
+		for _, v := range res.Checks {
+			t.Row(v.Line, v.Check, cond(v.Passed, "ok", "FAIL"), cond(v.Error == "", out.None, v.Error))
+		}
+		if err := t.Flush(); err != nil {
+			return err
+		}
+	}
 	if len(res.Rows) == 0 {
 		return nil
 	}

@@ -37,7 +37,16 @@ type Env struct {
 	// Keep keeps a passing scenario's ledgers and snapshots too; a failing
 	// one's are always kept.
 	Keep bool
+	// Consumer is $CONSUMER, the command line of the program under test
+	// (scenarios run --consumer); stories that start it are skipped without.
+	Consumer string
+	// Semantics is what `expect semantics` holds the consumers to:
+	// at-least-once (the default), at-most-once or exactly-once.
+	Semantics string
 }
+
+// Semantics a consumer can be held to.
+var Semantics = []string{"at-least-once", "at-most-once", "exactly-once"}
 
 // EmbeddedBrokerConfigs are the broker configs the runner's embedded stack
 // starts with: expired offsets are looked for every half second, so that
@@ -85,10 +94,20 @@ type Result struct {
 	// after it by the consumer a resume or takeover check looked at.
 	KillToResume []time.Duration `json:"kill_to_resume_ns,omitempty"`
 	Dir          string          `json:"results_dir,omitempty"`
+	// Checks are the verdicts of the story's expect lines, in order.
+	Checks []Verdict `json:"checks"`
 	// Figures are the run's measured answers by name (see figures).
 	Figures map[string]int64 `json:"figures"`
 	Marks   []timeline.Mark  `json:"marks"`
 	err     error
+}
+
+// Verdict is what one expect line found.
+type Verdict struct {
+	Line   int    `json:"line"`
+	Check  string `json:"check"`
+	Passed bool   `json:"passed"`
+	Error  string `json:"error,omitempty"`
 }
 
 // Err is the failure, typed, for errors.As.
@@ -130,8 +149,13 @@ func Run(ctx context.Context, sc *Scenario, env Env) *Result {
 	start := time.Now()
 	res := &Result{Name: sc.Name, File: sc.File, Claim: sc.Claim}
 	defer func() { res.Duration = time.Since(start) }()
-	if sc.Embedded && env.Embedded == nil {
+	switch {
+	case sc.Embedded && env.Embedded == nil:
 		res.Skipped = "needs the embedded stack (it restarts the broker or changes a config Kafka cannot change at run time); on a real cluster run it by hand"
+	case sc.NeedsConsumer && env.Consumer == "":
+		res.Skipped = "tests the program `scenarios run --consumer 'COMMAND'` names, and none was named"
+	}
+	if res.Skipped != "" {
 		res.Passed = true
 		return res
 	}
@@ -155,7 +179,7 @@ func Run(ctx context.Context, sc *Scenario, env Env) *Result {
 	name := sc.Name + "-" + env.RunID
 	res.Group = name
 	r := &run{ctx: ctx, env: env, sc: sc, dir: dir, out: env.Out, res: res,
-		vars:      map[string]string{"TOPIC": name, "GROUP": name, "DIR": dir},
+		vars:      map[string]string{"TOPIC": name, "GROUP": name, "DIR": dir, "CONSUMER": env.Consumer},
 		snapshots: map[string]*snapshot{}, acked: map[string]string{}, ledgers: map[string][]string{},
 		starts: map[string]*startStep{}, groups: map[string]string{}, programs: map[string]*program{}, rows: map[rowKey]*Row{}}
 	r.sup, err = supervisor.New(dir, []string{
@@ -194,6 +218,20 @@ func Run(ctx context.Context, sc *Scenario, env Env) *Result {
 		if err == nil {
 			err = r.programFailure()
 		}
+		// A check that fails is a verdict, not the end of the story: the
+		// checks after it still run, as a test goes on after t.Error.
+		if _, ok := l.Step.(*expectStep); ok && ctx.Err() == nil {
+			v := Verdict{Line: l.N, Check: r.expand(l.Text), Passed: err == nil}
+			if err != nil {
+				v.Error = err.Error()
+				fmt.Fprintf(r.out, "    FAIL: %v\n", err)
+				if res.err == nil {
+					res.fail(ctx, fmt.Errorf("%s:%d: %s: %w", sc.File, l.N, l.Args[0], err))
+				}
+			}
+			res.Checks = append(res.Checks, v)
+			continue
+		}
 		if err != nil {
 			// Stop every process now: a failed story ends within seconds,
 			// whatever it had running.
@@ -212,7 +250,7 @@ func Run(ctx context.Context, sc *Scenario, env Env) *Result {
 			fmt.Fprintf(r.out, "    timeline: %s\n", env.Timeline)
 		}
 	}
-	if res.err == nil {
+	if res.err == nil && !res.Interrupted {
 		res.Passed = true
 		// A passing scenario's ledgers are not kept unless asked; a failing
 		// one's always are.

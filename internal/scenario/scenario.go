@@ -52,6 +52,9 @@ type Scenario struct {
 	// Embedded is set by `require embedded`: the story drives the embedded
 	// broker (restarts it, changes a config Kafka cannot change at run time).
 	Embedded bool
+	// NeedsConsumer is set when the story starts $CONSUMER, the program
+	// under test `scenarios run --consumer` names.
+	NeedsConsumer bool
 }
 
 // Line is one line of a script: narration or a step.

@@ -30,10 +30,6 @@ type chaosRound struct {
 	pause time.Duration
 }
 
-// chaosResumeBound is how long a restarted member may take to process its
-// first record.
-const chaosResumeBound = 20 * time.Second
-
 func parseChaos(p *parser, args []string) (step, error) {
 	if len(args) < 3 {
 		return nil, badUsage("want ROUNDS SEED and one or more consumer names")
@@ -81,7 +77,9 @@ func (s *chaosStep) run(r *run) error {
 		if err := r.starts[name].run(r); err != nil {
 			return err
 		}
-		if err := r.waitFor(name, &countCond{what: "processed", n: 1}, chaosResumeBound); err != nil {
+		// --wait bounds the restart: a dynamic member's partitions come back
+		// only once the dead one's session timed out.
+		if err := r.waitFor(name, &countCond{what: "processed", n: 1}, r.env.Wait); err != nil {
 			return fmt.Errorf("round %d: %w", round, err)
 		}
 		if err := (&resumeCheck{name: name, snapshot: label, fallback: "start"}).run(r); err != nil {

@@ -1,6 +1,7 @@
 package scenario
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"slices"
@@ -21,6 +22,8 @@ func init() {
 		parseTotal("lost")}
 	checks["not-consumed"] = check{"not-consumed OP N [among NAME...]: acknowledged records the group never reached (nothing past them was processed or committed)",
 		parseTotal("not-consumed")}
+	checks["semantics"] = check{"semantics [among NAME...]: the bounds `scenarios run --semantics` sets for the group ($GROUP, or the groups of NAME...): at-least-once (the default) lost == 0; at-most-once replayed == 0; exactly-once both",
+		parseSemantics}
 	checks["consumed"] = check{"consumed NAME OP N: records NAME's latest run consumed",
 		parseFigure("records consumed", func(_ *run, events []ledger.Event) int64 { return countType(events, ledger.Consumed) }, false)}
 }
@@ -176,7 +179,7 @@ func (c *totalCheck) run(r *run) error {
 		for _, t := range tp.Keys(counts) {
 			if v := c.figure(counts[t]); v > 0 {
 				seen += v
-				parts = append(parts, fmt.Sprintf("%s %d", t, v))
+				parts = append(parts, fmt.Sprintf("%s %d%s", t, v, offsetsOf(c.ranges(acc, g, t))))
 			}
 		}
 	}
@@ -187,6 +190,76 @@ func (c *totalCheck) run(r *run) error {
 	}
 	fmt.Fprintf(r.out, "    %s: %d (%s)\n", c.what, seen, by)
 	return nil
+}
+
+// ranges are the offsets behind the figure, where verify keeps them.
+func (c *totalCheck) ranges(acc *verify.Accounting, group string, t verify.TP) []verify.Range {
+	switch c.what {
+	case "lost":
+		return acc.Lost(group, t)
+	case "not-consumed":
+		return acc.NotConsumed(group, t)
+	}
+	return acc.Replayed(group, t)
+}
+
+// offsetsOf shows ranges of offsets briefly: " (offsets 17, 40-44)", the
+// first five ranges.
+func offsetsOf(ranges []verify.Range) string {
+	if len(ranges) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString(" (offsets ")
+	for i, rg := range ranges {
+		if i == 5 {
+			fmt.Fprintf(&b, ", and %d more ranges", len(ranges)-5)
+			break
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		if rg.From == rg.To {
+			fmt.Fprintf(&b, "%d", rg.From)
+		} else {
+			fmt.Fprintf(&b, "%d-%d", rg.From, rg.To)
+		}
+	}
+	b.WriteString(")")
+	return b.String()
+}
+
+// parseSemantics reads `expect semantics [among NAME...]`.
+func parseSemantics(p *parser, args []string) (step, error) {
+	if len(args) > 0 && args[0] != "among" || len(args) == 1 {
+		return nil, badUsage("takes nothing, or among and one or more consumer names")
+	}
+	var among []string
+	if len(args) > 1 {
+		among = args[1:]
+		for _, name := range among {
+			if err := p.sees(name, "expect semantics", observeLines, observeOutput); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return semanticsCheck(among), nil
+}
+
+// semanticsCheck holds the group to what --semantics promises.
+type semanticsCheck []string
+
+func (among semanticsCheck) run(r *run) error {
+	sem := cmp.Or(r.env.Semantics, Semantics[0])
+	fmt.Fprintf(r.out, "    %s:\n", sem)
+	var errs []error
+	if sem != "at-most-once" {
+		errs = append(errs, (&totalCheck{what: "lost", op: verify.Eq, among: among}).run(r))
+	}
+	if sem != "at-least-once" {
+		errs = append(errs, (&totalCheck{what: "replayed", op: verify.Eq, among: among}).run(r))
+	}
+	return errors.Join(errs...)
 }
 
 func (c *totalCheck) figure(counts *verify.Counts) int64 {
