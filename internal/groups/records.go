@@ -3,6 +3,7 @@ package groups
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -72,4 +73,36 @@ func (a *Admin) SetBrokerConfig(ctx context.Context, name, value string) error {
 		}
 	}
 	return nil
+}
+
+// BrokerConfigs reads the named configs of the first broker (DescribeConfigs);
+// a config the broker does not report is absent from the map.
+func (a *Admin) BrokerConfigs(ctx context.Context, names []string) (map[string]string, error) {
+	configs := map[string]string{}
+	err := a.call(ctx, "the broker's configs", func(ctx context.Context, timeout time.Duration) error {
+		md, err := a.ac.GetMetadata(nil, false, int(timeout/time.Millisecond))
+		if err != nil {
+			return err
+		}
+		if len(md.Brokers) == 0 {
+			return fmt.Errorf("the cluster's metadata lists no broker")
+		}
+		res, err := a.ac.DescribeConfigs(ctx, []kafka.ConfigResource{{Type: kafka.ResourceBroker, Name: strconv.Itoa(int(md.Brokers[0].ID))}},
+			kafka.SetAdminRequestTimeout(timeout))
+		if err != nil {
+			return err
+		}
+		for _, r := range res {
+			if r.Error.Code() != kafka.ErrNoError {
+				return r.Error
+			}
+			for name, e := range r.Config {
+				if slices.Contains(names, name) {
+					configs[name] = e.Value
+				}
+			}
+		}
+		return nil
+	})
+	return configs, err
 }

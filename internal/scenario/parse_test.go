@@ -38,6 +38,7 @@ func TestParseErrors(t *testing.T) {
 		{"kill before start", "produce 10\nkill c1\n", `story.txtar:4: kill: no process "c1" was started before this line`},
 		{"wait condition", "produce 10\nstart c1\nwait c1 procesed 3\n", `story.txtar:5: wait: unknown condition "procesed"; accepted: [acked assigned caught-up`},
 		{"wait bound", "produce 10\nstart c1\nwait c1 processed 3 within soon\n", `story.txtar:5: wait: "soon" is not a duration`},
+		{"wait bound variable", "produce 10\nstart c1\nwait c1 processed 3 within $SESION+2s\n", `story.txtar:5: unknown variable $SESION`},
 		{"wait count", "produce 10\nstart c1\nwait c1 processed many\n", `story.txtar:5: wait: processed: "many" is not a count`},
 		{"acked on a consumer", "produce 10\nstart c1\nwait c1 acked 3\n", "story.txtar:5: wait: acked: c1 is not a background producer"},
 		{"snapshot not taken", "produce 10\nstart c1\nexpect resume c1 at-kill\n", `story.txtar:5: expect: resume: no snapshot "at-kill" was taken before this line`},
@@ -106,7 +107,7 @@ expect replayed == since c1#4 a
 		t.Errorf("name %q claim %q", sc.Name, sc.Claim)
 	}
 	w, ok := sc.Lines[3].Step.(*waitStep)
-	if !ok || w.name != "c1" || w.bound.String() != "5s" || w.cond.String() != "processed >= 10" {
+	if !ok || w.name != "c1" || w.bound.on(Limits{}).String() != "5s" || w.cond.String() != "processed >= 10" {
 		t.Errorf("wait parsed as %#v", sc.Lines[3].Step)
 	}
 	st := sc.Lines[1].Step.(*startStep)

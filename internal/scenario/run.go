@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -40,6 +41,10 @@ type Env struct {
 	// Consumer is $CONSUMER, the command line of the program under test
 	// (scenarios run --consumer); stories that start it are skipped without.
 	Consumer string
+	// Budget is how long a story may spend waiting for session timeouts on
+	// this cluster (see Scenario.sessionWaits); a story that would need
+	// more is skipped, with that reason. 0: no limit.
+	Budget time.Duration
 	// Semantics is what `expect semantics` holds the consumers to:
 	// at-least-once (the default), at-most-once or exactly-once.
 	Semantics string
@@ -125,6 +130,7 @@ type run struct {
 	out   io.Writer
 	res   *Result
 
+	limits    Limits // the cluster's group settings
 	snapshots map[string]*snapshot
 	acked     map[string]string     // producer name -> its acked ledger
 	ledgers   map[string][]string   // consumer name -> ledger of each run
@@ -203,6 +209,17 @@ func Run(ctx context.Context, sc *Scenario, env Env) *Result {
 		r.restoreBrokerConfigs()
 		r.admin.Close()
 	}()
+	if r.limits, err = ReadLimits(ctx, r.admin); err != nil {
+		res.fail(ctx, fmt.Errorf("unable to read the cluster's group settings: %w", err))
+		return res
+	}
+	maps.Copy(r.vars, r.limits.vars())
+	if waits := sc.sessionWaits(r.limits); env.Budget > 0 && waits > env.Budget {
+		res.Skipped = fmt.Sprintf("on this cluster (%s) its kills wait %s for session timeouts, more than --budget %s", r.limits, waits, env.Budget)
+		res.Passed, res.Dir = true, ""
+		_ = os.RemoveAll(dir)
+		return res
+	}
 
 	fmt.Fprintf(r.out, "=== %s\n    %s\n", sc.Name, sc.Claim)
 	for _, l := range sc.Lines {

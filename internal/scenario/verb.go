@@ -55,14 +55,14 @@ func Usage() string {
 	for _, n := range checkNames() {
 		fmt.Fprintf(&b, "  expect %s\n", checks[n].usage)
 	}
-	b.WriteString("\nVariables: $TOPIC, $GROUP (unique to each run), $DIR (the run's results directory),\n$CONSUMER (the command `scenarios run --consumer` names; a story that uses it is skipped\nwithout it); in a program's --exec command line also $" + strings.Join(contract, ", $") + ".\n")
+	b.WriteString("\nVariables: $TOPIC, $GROUP (unique to each run), $DIR (the run's results directory),\n$CONSUMER (the command `scenarios run --consumer` names; a story that uses it is skipped\nwithout it), $SESSION and $CONSUMER_SESSION (the classic session timeout offsetlab's\nconsumers get on this cluster, and KIP-848's); a wait's bound may add them: within $SESSION+10s; in a program's --exec command line also $" + strings.Join(contract, ", $") + ".\n")
 	return b.String()
 }
 
 // variables are the names a story may use as $NAME; the runner gives them
 // their values (see Run). A program's command line may also use the
 // contract's OFFSETLAB_* variables (see program.go).
-var variables = append([]string{"TOPIC", "GROUP", "DIR", "CONSUMER"}, contract...)
+var variables = append([]string{"TOPIC", "GROUP", "DIR", "CONSUMER", "SESSION", "CONSUMER_SESSION"}, contract...)
 
 // parser holds what the lines read so far have set up, so that a
 // reference to something that does not exist yet is refused at its line.
@@ -236,7 +236,8 @@ func bound(op, n string) (verify.Op, int64, error) {
 // placeholders expands a story's variables to stand-in values, so flags can
 // be checked at parse time as the command would check them at run time.
 func placeholders(args []string) []string {
-	vals := map[string]string{"TOPIC": "topic", "GROUP": "group", "DIR": os.TempDir(), "CONSUMER": "consumer", "OFFSETLAB_BOOTSTRAP": "127.0.0.1:9092"}
+	vals := map[string]string{"TOPIC": "topic", "GROUP": "group", "DIR": os.TempDir(), "CONSUMER": "consumer",
+		"SESSION": "6s", "CONSUMER_SESSION": "45s", "OFFSETLAB_BOOTSTRAP": "127.0.0.1:9092"}
 	out := make([]string, len(args))
 	for i, a := range args {
 		out[i] = os.Expand(a, func(k string) string { return vals[k] })

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strconv"
-	"syscall"
 	"time"
 )
 
@@ -67,7 +66,7 @@ func (s *chaosStep) run(r *run) error {
 		if err := r.sleep(rd.pause); err != nil {
 			return err
 		}
-		if err := (&signalStep{name: name, sig: syscall.SIGKILL}).run(r); err != nil {
+		if err := (&signalStep{name: name, sig: sigKill}).run(r); err != nil {
 			return err
 		}
 		label := fmt.Sprintf("chaos-%d", round)
@@ -79,7 +78,7 @@ func (s *chaosStep) run(r *run) error {
 		}
 		// --wait bounds the restart: a dynamic member's partitions come back
 		// only once the dead one's session timed out.
-		if err := r.waitFor(name, &countCond{what: "processed", n: 1}, r.env.Wait); err != nil {
+		if err := r.waitFor(name, &countCond{what: "processed", n: 1}, r.defaultWait()); err != nil {
 			return fmt.Errorf("round %d: %w", round, err)
 		}
 		if err := (&resumeCheck{name: name, snapshot: label, fallback: "start"}).run(r); err != nil {

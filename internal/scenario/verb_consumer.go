@@ -16,7 +16,7 @@ import (
 
 func init() {
 	register(verb{"start", "start NAME [consumer flags] | start NAME --exec 'COMMAND ARGS...' [--observe lines|output|broker] [--group G]: start consumer process NAME in $GROUP on $TOPIC, offsetlab's own or any program under test (a second start is a restart)", parseStart})
-	register(verb{"kill", "kill NAME: SIGKILL, no commit, no leaving the group", parseSignal(syscall.SIGKILL)})
+	register(verb{"kill", "kill NAME: SIGKILL, no commit, no leaving the group", parseSignal(sigKill)})
 	register(verb{"stop", "stop NAME: SIGTERM, a clean close (final commit; a dynamic member leaves the group, a static one does not)", parseSignal(syscall.SIGTERM)})
 	register(verb{"positions", "positions NAME: ask consumer NAME (SIGUSR1) for Position() and Committed() of its partitions, and wait for the answer in its ledger", parsePositions})
 }
@@ -50,7 +50,7 @@ func parseStart(p *parser, args []string) (step, error) {
 		p.observed[name] = st.exec.observe
 		return st, nil
 	}
-	check := append([]string{"--group", "group", "--topic", "topic", "--name", name, "--quiet", "--ledger", "ledger.jsonl"}, placeholders(st.defaults())...)
+	check := append([]string{"--group", "group", "--topic", "topic", "--name", name, "--quiet", "--ledger", "ledger.jsonl"}, placeholders(st.defaults(Limits{}))...)
 	if err := consumer.Check(check); err != nil {
 		return nil, fmt.Errorf("consumer flags: %v", err)
 	}
@@ -59,12 +59,14 @@ func parseStart(p *parser, args []string) (step, error) {
 	return st, nil
 }
 
-// defaults are the flags the runner adds before the story's own.
-func (s *startStep) defaults() []string {
+// defaults are the flags the runner adds before the story's own: the
+// shortest session timeout the cluster allows, from a second up, so a dead
+// member is noticed soon.
+func (s *startStep) defaults(l Limits) []string {
 	if flagValue(s.flags, "protocol") == "consumer" { // KIP-848: the broker owns the timeouts
 		return s.flags
 	}
-	return append([]string{"--session-timeout", "1s", "--heartbeat-interval", "100ms"}, s.flags...)
+	return append([]string{"--session-timeout", l.Session().String(), "--heartbeat-interval", l.Heartbeat().String()}, s.flags...)
 }
 
 // flagValue is the value of --name (or -name, --name=v) in flags; "" if absent.
@@ -95,7 +97,7 @@ func (s *startStep) run(r *run) error {
 		}
 	} else {
 		delete(r.programs, s.name)
-		full := append([]string{"--group", r.vars["GROUP"], "--topic", r.vars["TOPIC"], "--name", s.name, "--quiet", "--ledger", path}, r.expandAll(s.defaults())...)
+		full := append([]string{"--group", r.vars["GROUP"], "--topic", r.vars["TOPIC"], "--name", s.name, "--quiet", "--ledger", path}, r.expandAll(s.defaults(r.limits))...)
 		if _, err := r.sup.Start(s.name, "consumer", full); err != nil {
 			return err
 		}
@@ -105,6 +107,8 @@ func (s *startStep) run(r *run) error {
 	r.ledgers[s.name] = append(r.ledgers[s.name], path)
 	return nil
 }
+
+const sigKill = syscall.SIGKILL
 
 // signalStep kills (SIGKILL) or stops (SIGTERM) a process.
 type signalStep struct {

@@ -71,7 +71,7 @@ func conditionNames() []string {
 type waitStep struct {
 	name  string
 	cond  awaited
-	bound time.Duration // 0: Env.Wait
+	bound *timing // nil: Env.Wait plus the cluster's longest session timeout
 }
 
 func parseWait(p *parser, args []string) (step, error) {
@@ -80,11 +80,11 @@ func parseWait(p *parser, args []string) (step, error) {
 		if i != len(args)-2 {
 			return nil, badUsage("within takes one duration, at the end of the line")
 		}
-		d, err := duration(args[i+1])
+		t, err := parseTiming(args[i+1])
 		if err != nil {
 			return nil, err
 		}
-		st.bound, args = d, args[:i]
+		st.bound, args = &t, args[:i]
 	}
 	if len(args) < 2 {
 		return nil, badUsage("missing the process name or the condition")
@@ -105,15 +105,16 @@ func parseWait(p *parser, args []string) (step, error) {
 }
 
 func (s *waitStep) run(r *run) error {
-	return r.waitFor(s.name, s.cond, or(s.bound, r.env.Wait))
+	if s.bound != nil {
+		return r.waitFor(s.name, s.cond, s.bound.on(r.limits))
+	}
+	return r.waitFor(s.name, s.cond, r.defaultWait())
 }
 
-func or(d, def time.Duration) time.Duration {
-	if d > 0 {
-		return d
-	}
-	return def
-}
+// defaultWait bounds a wait that names no bound: --wait, plus the longest
+// session timeout a group may have on this cluster (a kill -9 takes that
+// long to show).
+func (r *run) defaultWait() time.Duration { return r.env.Wait + r.limits.Longest() }
 
 // waitTick is how often a wait polls.
 const waitTick = 20 * time.Millisecond

@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strconv"
 	"net/http"
 	"slices"
 	"syscall"
@@ -100,6 +101,10 @@ func Start(opts Options) (*Stack, error) {
 	configs := map[string]string{
 		// As docker-compose.yml sets them for real Kafka.
 		"group.initial.rebalance.delay.ms": "0",
+		// kfake enforces the GroupMinSessionTimeout option but reports
+		// Kafka's 6000 unless the config is set: set it, so a client that
+		// reads the cluster's limits (the scenario runner) sees the truth.
+		"group.min.session.timeout.ms": strconv.FormatInt(opts.MinSessionTimeout.Milliseconds(), 10),
 	}
 	for k, v := range opts.BrokerConfigs {
 		configs[k] = v
