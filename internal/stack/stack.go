@@ -18,9 +18,9 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"strconv"
 	"net/http"
 	"slices"
+	"strconv"
 	"syscall"
 	"time"
 
