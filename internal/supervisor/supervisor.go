@@ -4,9 +4,27 @@
 // pattern), bounds every wait by a context, and prefixes each child's
 // output with its name ("[c1] ...").
 //
-// Children are this same executable, re-run with OFFSETLAB_EXEC naming the
-// command to be (see Dispatch), so a scenario needs no separately built
+// Children are this same executable, re-run under the name of the command
+// to be, busybox-style: a process runs as the command its os.Args[0] names
+// (the last element of it), so a scenario needs no separately built
 // binaries and `go test` can supervise its own test binary.
+//
+//   - Start re-runs os.Executable() with os.Args[0] set to "consumer" or
+//     "producer"; the child's main or TestMain calls Dispatch first, which
+//     finds the command by that name and runs it. `ps` shows the child as
+//     the command it is.
+//   - Link makes, in a directory, a symbolic link named after each command
+//     to this executable. With that directory on PATH, running `offsets`
+//     runs this executable as os.Args[0] "offsets". e2e's TestMain does so,
+//     so its Go tests and testscript scripts run the five commands from its
+//     own test binary, as testscript.Main does for its commands.
+//
+// A name Dispatch does not find (scenarios, e2e.test) runs the
+// executable's own main, so every executable that starts children must
+// dispatch the commands it starts them as (scenario.Commands): one that
+// did not would run its own main, or its tests, again. There is no
+// environment variable: nothing leaks into a child's children, and a link
+// to (or a copy of) a binary, under a command's name, is enough.
 package supervisor
 
 import (
@@ -17,35 +35,43 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"sync"
 	"syscall"
 	"time"
 )
 
-// ExecEnv is the environment variable that makes a process run one of
-// offsetlab's commands instead of its own main.
-const ExecEnv = "OFFSETLAB_EXEC"
-
 // Command is a command's entry point, as internal/producer and
 // internal/consumer export it.
 type Command func(ctx context.Context, args []string, stdout, stderr io.Writer) error
 
-// Dispatch runs the command OFFSETLAB_EXEC names, if any, and reports
-// whether it did. Mains and TestMains call it first and exit when it is
-// true; run is cli.Main's shape.
+// Dispatch runs the command this process is named for (the last element of
+// os.Args[0]), if commands holds one by that name, and reports whether it
+// did. Mains and TestMains call it first and exit when it is true; run is
+// cli.Main's shape.
 func Dispatch(commands map[string]Command, run func(name string, cmd Command)) bool {
-	name := os.Getenv(ExecEnv)
-	if name == "" {
-		return false
-	}
+	name := filepath.Base(os.Args[0])
 	cmd, ok := commands[name]
 	if !ok {
-		fmt.Fprintf(os.Stderr, "%s=%q names no command\n", ExecEnv, name)
-		os.Exit(2)
+		return false
 	}
-	os.Unsetenv(ExecEnv)
 	run(name, cmd)
 	return true
+}
+
+// Link makes dir/NAME, for each name, a symbolic link to this executable,
+// so that running it runs the command Dispatch knows by that name.
+func Link(dir string, names ...string) error {
+	self, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("unable to find this executable to link to it: %w", err)
+	}
+	for _, name := range names {
+		if err := os.Symlink(self, filepath.Join(dir, name)); err != nil {
+			return fmt.Errorf("unable to link %s to this executable: %w", name, err)
+		}
+	}
+	return nil
 }
 
 // Proc is one run of a named process.
@@ -126,7 +152,8 @@ func New(dir string, env []string, out io.Writer) (*Supervisor, error) {
 // is still running is refused: stop or kill it first.
 func (s *Supervisor) Start(name, command string, args []string) (*Proc, error) {
 	cmd := exec.Command(s.self, args...)
-	cmd.Env = append(append([]string{}, s.env...), ExecEnv+"="+command)
+	cmd.Args[0] = command // what Dispatch runs
+	cmd.Env = s.env
 	cmd.Dir = s.dir
 	return s.start(&Proc{Name: name}, cmd)
 }
@@ -134,8 +161,9 @@ func (s *Supervisor) Start(name, command string, args []string) (*Proc, error) {
 // StartExec runs any program, argv, as process name, with env added to the
 // supervisor's environment, in this process's working directory (a
 // command line names its files as its user sees them), in a process group
-// of its own (kill -9 takes its children too). lines sees each line of its stdout before it is
-// printed, and keeps the lines it returns true for from the output.
+// of its own (kill -9 takes its children too). lines sees each line of its
+// stdout before it is printed, and keeps the lines it returns true for from
+// the output.
 func (s *Supervisor) StartExec(name string, argv, env []string, lines func(string) bool) (*Proc, error) {
 	if len(argv) == 0 {
 		return nil, fmt.Errorf("%s: no command to run", name)
