@@ -1,6 +1,6 @@
 // Package stack runs offsetlab's embedded local stack: franz-go's kfake
 // broker and srfake schema registry in one process, for machines without
-// Docker. The stack command serves it on the docker-compose ports; tests
+// Docker. The stack command (Run) serves it on the docker-compose ports; tests
 // start it in-process on free ports. With Options.Secure it plays a small
 // Confluent Cloud: SASL over TLS, a registry with basic auth over TLS, and a
 // throwaway CA and credentials written to a ready client.properties.

@@ -1,4 +1,4 @@
-package main
+package offsets
 
 import (
 	"bytes"
@@ -45,7 +45,7 @@ func TestWatchStopsWhenCancelled(t *testing.T) {
 	var stdout, stderr lockedBuffer
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"watch", "--group", "app", "--interval", "20ms", "--bootstrap", e.s.BrokerAddr()}, &stdout, &stderr)
+		done <- Run(ctx, []string{"watch", "--group", "app", "--interval", "20ms", "--bootstrap", e.s.BrokerAddr()}, &stdout, &stderr)
 	}()
 	// Cancel once it has drawn at least once.
 	poll.Until(t, 10*time.Second, "a first refresh", func() bool { return strings.Contains(stdout.String(), "group app") },

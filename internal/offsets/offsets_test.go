@@ -1,4 +1,4 @@
-package main
+package offsets
 
 import (
 	"bytes"
@@ -15,7 +15,7 @@ import (
 func runArgs(t *testing.T, args ...string) (string, string, error) {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
-	err := run(t.Context(), args, &stdout, &stderr)
+	err := Run(t.Context(), args, &stdout, &stderr)
 	return stdout.String(), stderr.String(), err
 }
 

@@ -1,4 +1,4 @@
-package main
+package offsets
 
 import (
 	"encoding/json"

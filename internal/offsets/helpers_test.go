@@ -1,4 +1,4 @@
-package main
+package offsets
 
 import (
 	"bytes"
@@ -37,7 +37,7 @@ func (e *env) offsets(args ...string) (stdout, stderr string, err error) {
 	e.t.Helper()
 	args = append(args, "--bootstrap", e.s.BrokerAddr(), "--timeout", "5s")
 	var o, se bytes.Buffer
-	err = run(e.t.Context(), args, &o, &se)
+	err = Run(e.t.Context(), args, &o, &se)
 	return o.String(), se.String(), err
 }
 
