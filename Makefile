@@ -34,7 +34,7 @@ test: ## vet and run every test, end to end against embedded stacks (the concurr
 
 bench: ## producer and consumer throughput vs plain clients; the catalog's wall time and kill-to-resume
 	$(GO) test -run '^$$' -bench . -benchtime 200000x -count 1 ./internal/producer ./internal/consumer
-	$(GO) test -run '^$$' -bench Catalog -benchtime 1x -count 1 ./scenarios
+	$(GO) test -run '^$$' -bench Catalog -benchtime 1x -count 1 ./internal/scenarios
 
 fuzz: ## run each fuzz target for FUZZTIME (60s): wire format, datagen schemas, properties files, scenario scripts, __consumer_offsets
 	@set -e; for t in $(FUZZ_TARGETS); do \

@@ -11,12 +11,20 @@ import (
 	"time"
 
 	"github.com/offsetlab/offsetlab/internal/config"
+	"github.com/offsetlab/offsetlab/internal/consumer"
 	"github.com/offsetlab/offsetlab/internal/groups"
+	"github.com/offsetlab/offsetlab/internal/producer"
 	"github.com/offsetlab/offsetlab/internal/supervisor"
 	"github.com/offsetlab/offsetlab/internal/timeline"
 	"github.com/offsetlab/offsetlab/internal/tp"
 	"github.com/offsetlab/offsetlab/internal/verify"
 )
+
+// Commands are what a story's processes run: start runs a consumer and
+// produce a producer, each as this executable re-run under the command's
+// name. An executable that runs stories hands them to supervisor.Dispatch
+// first thing in its main or TestMain.
+var Commands = map[string]supervisor.Command{"consumer": consumer.Run, "producer": producer.Run}
 
 // Env is where scenarios run.
 type Env struct {

@@ -1,4 +1,4 @@
-package main
+package scenarios
 
 import (
 	"bytes"
@@ -30,7 +30,7 @@ import (
 
 // The supervisor re-runs this test binary as the consumer and producer.
 func TestMain(m *testing.M) {
-	if supervisor.Dispatch(commands, func(name string, cmd supervisor.Command) { cli.Main(name, cmd) }) {
+	if supervisor.Dispatch(scenario.Commands, func(name string, cmd supervisor.Command) { cli.Main(name, cmd) }) {
 		return
 	}
 	os.Exit(m.Run())
@@ -209,7 +209,7 @@ func find(catalog []*scenario.Scenario, name string) (*scenario.Scenario, error)
 // the partitions and the figures, and keeps the ledgers.
 func TestWrongExpectationFails(t *testing.T) {
 	t.Parallel()
-	b, err := catalogFS.ReadFile("catalog/sync-commit-kill.txtar")
+	b, err := catalogSource("sync-commit-kill")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -287,7 +287,7 @@ func TestInterrupted(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	time.AfterFunc(3*time.Second, cancel)
 	var stdout, stderr bytes.Buffer
-	err := run(ctx, []string{"run", "chaos", "--bootstrap", env.Conn.Bootstrap, "--registry", env.Conn.Registry, "--results", t.TempDir(), "--format", "json"}, &stdout, &stderr)
+	err := Run(ctx, []string{"run", "chaos", "--bootstrap", env.Conn.Bootstrap, "--registry", env.Conn.Registry, "--results", t.TempDir(), "--format", "json"}, &stdout, &stderr)
 	if cli.Code(err) != cli.ExitInterrupted {
 		t.Fatalf("exit %d (%v), want %d\n%s", cli.Code(err), err, cli.ExitInterrupted, stderr.String())
 	}
@@ -316,7 +316,7 @@ func TestRunCommand(t *testing.T) {
 	} {
 		junit := filepath.Join(t.TempDir(), "junit.xml")
 		args = append(args, junit, "--results", t.TempDir())
-		if err := run(t.Context(), args, io.Discard, io.Discard); err != nil {
+		if err := Run(t.Context(), args, io.Discard, io.Discard); err != nil {
 			t.Fatalf("%q: %v", args, err)
 		}
 		b, err := os.ReadFile(junit)
@@ -339,11 +339,11 @@ func TestRunCommand(t *testing.T) {
 			t.Errorf("%q: JUnit testsuite = %+v", args, suite)
 		}
 	}
-	if err := run(t.Context(), []string{"run", "nope"}, io.Discard, io.Discard); cli.Code(err) != cli.ExitUsage {
+	if err := Run(t.Context(), []string{"run", "nope"}, io.Discard, io.Discard); cli.Code(err) != cli.ExitUsage {
 		t.Errorf("unknown scenario: exit %d (%v), want %d", cli.Code(err), err, cli.ExitUsage)
 	}
 	unreachable := []string{"run", "reset-none", "--bootstrap", "127.0.0.1:1", "--timeout", "500ms"}
-	if err := run(t.Context(), unreachable, io.Discard, io.Discard); cli.Code(err) != cli.ExitUnavailable {
+	if err := Run(t.Context(), unreachable, io.Discard, io.Discard); cli.Code(err) != cli.ExitUnavailable {
 		t.Errorf("unreachable broker: exit %d (%v), want %d", cli.Code(err), err, cli.ExitUnavailable)
 	}
 }
@@ -376,16 +376,16 @@ expect replayed <= 1
 		t.Fatal(err)
 	}
 	var stdout bytes.Buffer
-	if err := run(t.Context(), []string{"check", good, filepath.Dir(good)}, &stdout, io.Discard); err != nil {
+	if err := Run(t.Context(), []string{"check", good, filepath.Dir(good)}, &stdout, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	if err := run(t.Context(), []string{"explain", good}, &stdout, io.Discard); err != nil || !strings.Contains(stdout.String(), "Our service's commit mode") {
+	if err := Run(t.Context(), []string{"explain", good}, &stdout, io.Discard); err != nil || !strings.Contains(stdout.String(), "Our service's commit mode") {
 		t.Fatalf("explain: %v\n%s", err, stdout.String())
 	}
 	env := testEnv(t)
 	stdout.Reset()
 	args := []string{"run", filepath.Dir(good), "--bootstrap", env.Conn.Bootstrap, "--registry", env.Conn.Registry, "--results", t.TempDir(), "--format", "json"}
-	if err := run(t.Context(), args, &stdout, io.Discard); err != nil {
+	if err := Run(t.Context(), args, &stdout, io.Discard); err != nil {
 		t.Fatalf("run %s: %v", filepath.Dir(good), err)
 	}
 	var results []scenario.Result
@@ -401,7 +401,7 @@ expect replayed <= 1
 		t.Fatal(err)
 	}
 	for _, sub := range []string{"check", "run"} {
-		err := run(t.Context(), []string{sub, filepath.Dir(good)}, io.Discard, io.Discard)
+		err := Run(t.Context(), []string{sub, filepath.Dir(good)}, io.Discard, io.Discard)
 		if cli.Code(err) != cli.ExitUsage || !strings.Contains(err.Error(), "broken.txtar:10: expect: resume: no snapshot \"at-kill\"") {
 			t.Errorf("%s of a directory with a broken story: exit %d, %v", sub, cli.Code(err), err)
 		}
@@ -414,7 +414,7 @@ func TestExerciseFlagsAnywhere(t *testing.T) {
 	env := testEnv(t)
 	var stdout bytes.Buffer
 	args := []string{"exercise", "--no-pause", "2", "--bootstrap", env.Conn.Bootstrap, "--registry", env.Conn.Registry, "--results", t.TempDir()}
-	if err := run(t.Context(), args, &stdout, io.Discard); err != nil {
+	if err := Run(t.Context(), args, &stdout, io.Discard); err != nil {
 		t.Fatalf("%v\n%s", err, stdout.String())
 	}
 	if !strings.Contains(stdout.String(), "Measured: ") {
