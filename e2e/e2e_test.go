@@ -1,7 +1,8 @@
-// Package e2e runs offsetlab's commands as a user does: built binaries, run
-// as processes against an embedded stack started for each test on free
-// ports, judged by their output, their ledgers, their exit codes and what
-// the broker says.
+// Package e2e runs offsetlab's commands as a user does: as processes,
+// against an embedded stack started for each test on free ports, judged by
+// their output, their ledgers, their exit codes and what the broker says.
+// The processes are this test binary, run again under each command's name
+// (see TestMain), so nothing is built but the test binary.
 package e2e
 
 import (
@@ -9,9 +10,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -19,25 +22,47 @@ import (
 
 	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
 
+	"github.com/offsetlab/offsetlab/internal/cli"
+	"github.com/offsetlab/offsetlab/internal/consumer"
 	"github.com/offsetlab/offsetlab/internal/ledger"
+	"github.com/offsetlab/offsetlab/internal/offsets"
 	"github.com/offsetlab/offsetlab/internal/poll"
+	"github.com/offsetlab/offsetlab/internal/producer"
+	"github.com/offsetlab/offsetlab/internal/scenarios"
 	"github.com/offsetlab/offsetlab/internal/stack"
 	"github.com/offsetlab/offsetlab/internal/stack/stacktest"
+	"github.com/offsetlab/offsetlab/internal/supervisor"
 )
 
-// bin holds the commands built once for the whole run.
+// commands are the five commands, each the Run its main hands to cli.Main.
+var commands = map[string]supervisor.Command{
+	"producer":  producer.Run,
+	"consumer":  consumer.Run,
+	"stack":     stack.Run,
+	"offsets":   offsets.Run,
+	"scenarios": scenarios.Run,
+}
+
+// bin holds a link named after each command to this test binary: the
+// tests run bin/NAME, the scripts find NAME on their PATH.
 var bin string
 
+// TestMain runs this binary as the command it is named for, when a test,
+// a script or the scenarios command's supervisor ran it as one (see
+// supervisor.Dispatch); otherwise it links the commands into bin and runs
+// the tests.
 func TestMain(m *testing.M) {
+	if supervisor.Dispatch(commands, func(name string, cmd supervisor.Command) { cli.Main(name, cmd) }) {
+		return
+	}
 	dir, err := os.MkdirTemp("", "offsetlab-e2e-bin-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	cmd := exec.Command("go", "build", "-o", dir+string(os.PathSeparator), "../producer", "../consumer", "../stack", "../offsets", "../scenarios")
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building the commands:", err)
+	if err := supervisor.Link(dir, slices.Sorted(maps.Keys(commands))...); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.RemoveAll(dir)
 		os.Exit(1)
 	}
 	bin = dir
