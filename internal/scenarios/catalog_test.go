@@ -209,7 +209,7 @@ func find(catalog []*scenario.Scenario, name string) (*scenario.Scenario, error)
 // the partitions and the figures, and keeps the ledgers.
 func TestWrongExpectationFails(t *testing.T) {
 	t.Parallel()
-	b, err := catalogSource("sync-commit-kill")
+	b, err := catalogSource("catalog/sync-commit-kill.txtar")
 	if err != nil {
 		t.Fatal(err)
 	}
