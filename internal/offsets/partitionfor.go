@@ -12,7 +12,9 @@ import (
 const partitionForAbout = `Which partition of __consumer_offsets holds a group's commits and metadata, as
 Kafka computes it: abs(groupId.hashCode()) % offsets.topic.num.partitions, with
 Java's String.hashCode and Integer.MIN_VALUE counted as 0. The broker leading that
-partition is the group's coordinator. Needs no broker.`
+partition is the group's coordinator. Needs no broker. A group id that is not
+valid UTF-8 is hashed as the broker decodes it: each invalid sequence becomes one
+U+FFFD, as Java's decoder replaces it.`
 
 func runPartitionFor(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var (
