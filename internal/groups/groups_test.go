@@ -2,15 +2,10 @@ package groups
 
 import (
 	"reflect"
-	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/offsetlab/offsetlab/internal/cli"
-	"github.com/offsetlab/offsetlab/internal/config"
-	"github.com/offsetlab/offsetlab/internal/groups/groupstest"
-	"github.com/offsetlab/offsetlab/internal/stack/stacktest"
 )
 
 func TestParseTopicScope(t *testing.T) {
@@ -76,72 +71,5 @@ func TestResetFileRoundTrip(t *testing.T) {
 	want := []FileEntry{{TP{Topic: "a,b", Partition: 0}, 3}, {TP{Topic: "orders", Partition: 11}, 0}}
 	if err != nil || !reflect.DeepEqual(got, want) {
 		t.Fatalf("round trip of %q: %+v, %v", b.String(), got, err)
-	}
-}
-
-// kfake difference: a member's host is the connection's remote address
-// with its port ("127.0.0.1:54321"); Apache Kafka reports the client's
-// address as Java prints an InetAddress, without a port ("/127.0.0.1").
-// offsetlab shows what the broker says.
-func TestKfakeMemberHostIncludesThePort(t *testing.T) {
-	t.Parallel()
-	s := stacktest.Start(t)
-	k := groupstest.New(t, s.BrokerAddr())
-	k.CreateTopic("orders", 1)
-	k.Join("app", "c1", "orders")
-	conn := &config.Connection{Bootstrap: s.BrokerAddr(), Timeout: 5 * time.Second}
-	if err := conn.Load(); err != nil {
-		t.Fatal(err)
-	}
-	admin, err := Open(t.Context(), conn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	gs, err := admin.Describe(t.Context(), []string{"app"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	host := gs[0].Partitions[0].Host
-	if !regexp.MustCompile(`^127\.0\.0\.1:\d+$`).MatchString(host) {
-		t.Fatalf("member host %q: kfake used to report 127.0.0.1:PORT (Kafka: /127.0.0.1); if this changed, update the README's list of differences", host)
-	}
-}
-
-// kfake difference: ConsumerGroupDescribe (KIP-848 groups) answers each
-// member's assignment with topic ids and no topic names; Apache Kafka gives
-// both. librdkafka passes the empty names on, so offsetlab counts those
-// partitions as assigned but cannot say which they are; the group, its
-// state and members are still described.
-func TestKfakeConsumerProtocolAssignmentHasNoTopicNames(t *testing.T) {
-	t.Parallel()
-	s := stacktest.Start(t)
-	k := groupstest.New(t, s.BrokerAddr())
-	k.CreateTopic("orders", 2)
-	k.Commit("kip848", map[string]map[int32]int64{"orders": {0: 0}})
-	k.JoinConsumerProtocol("kip848", "c1", "orders")
-	conn := &config.Connection{Bootstrap: s.BrokerAddr(), Timeout: 5 * time.Second}
-	if err := conn.Load(); err != nil {
-		t.Fatal(err)
-	}
-	admin, err := Open(t.Context(), conn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	gs, err := admin.Describe(t.Context(), []string{"kip848"})
-	if err != nil {
-		t.Fatalf("describe a KIP-848 group: %v", err)
-	}
-	g := gs[0]
-	if g.Type != "Consumer" || g.Members != 1 {
-		t.Fatalf("group: type %s, %d members", g.Type, g.Members)
-	}
-	m := g.MemberList[0]
-	if len(m.Assigned) != 0 || m.Unnamed != 2 {
-		t.Fatalf("member assignment: named %v, unnamed %d; kfake used to give 2 partitions without topic names (Kafka names them): update the README if this changed", m.Assigned, m.Unnamed)
-	}
-	if len(g.Partitions) != 1 || g.Partitions[0].Committed == nil {
-		t.Fatalf("partitions: %+v, want the committed orders[0]", g.Partitions)
 	}
 }

@@ -24,7 +24,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	secure := fs.Bool("secure", false, "serve the broker with SASL over TLS and the registry with basic auth over TLS, with a throwaway CA and credentials, and write a ready client.properties")
 	secureDir := fs.String("secure-dir", "", "where --secure writes ca.pem and client.properties (default: a new temporary `DIR`, removed on stop)")
 	mechanism := fs.String("sasl-mechanism", DefaultMechanism, "sasl.mechanisms client.properties names with --secure (the broker accepts PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512)")
-	retention := fs.Duration("offsets-retention", 0, "how long an empty group's committed offsets are kept (offsets.retention.minutes; default Kafka's 7 days)")
+	retention := fs.Duration("offsets-retention", 0, "how long an empty group's committed offsets are kept, from the group emptying or their last commit, whichever is later (kfake's offset.retention.ms; Kafka's offsets.retention.minutes is 7 days)")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: stack [flags]\n\nRuns the embedded broker and schema registry until SIGINT or SIGTERM.\n\nFlags:")
 		fs.PrintDefaults()

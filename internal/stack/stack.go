@@ -5,10 +5,14 @@
 // Confluent Cloud: SASL over TLS, a registry with basic auth over TLS, and a
 // throwaway CA and credentials written to a ready client.properties.
 //
-// kfake is not Apache Kafka. The differences offsetlab has measured are
-// pinned in tests and listed in the README: OffsetFetch for an unknown group
-// answers GROUP_ID_NOT_FOUND, ListConsumerGroups filtered by type returns
-// nothing, and there is no __consumer_offsets topic.
+// kfake and srfake are not Apache Kafka and Confluent Schema Registry. The
+// differences offsetlab has measured are listed in the README, each pinned
+// by a test named there: among them, OffsetFetch for an unknown group
+// answers GROUP_ID_NOT_FOUND, there is no __consumer_offsets topic, offsets
+// expire counting from their last commit too, a static member's rejoin
+// rebalances unless its metadata is identical, every broker config changes
+// at run time (offset.retention.ms is kfake's own), and there is no initial
+// rebalance delay.
 package stack
 
 import (
@@ -20,7 +24,6 @@ import (
 	"net"
 	"net/http"
 	"slices"
-	"strconv"
 	"syscall"
 	"time"
 
@@ -99,12 +102,15 @@ func Start(opts Options) (*Stack, error) {
 		return nil, err
 	}
 	configs := map[string]string{
-		// As docker-compose.yml sets them for real Kafka.
+		// As docker-compose.yml sets it for real Kafka. kfake has no
+		// initial rebalance delay at all; the config only makes
+		// DescribeConfigs tell the truth.
 		"group.initial.rebalance.delay.ms": "0",
-		// kfake enforces the GroupMinSessionTimeout option but reports
-		// Kafka's 6000 unless the config is set: set it, so a client that
-		// reads the cluster's limits (the scenario runner) sees the truth.
-		"group.min.session.timeout.ms": strconv.FormatInt(opts.MinSessionTimeout.Milliseconds(), 10),
+		// The floor as a broker config too: DescribeConfigs reports the
+		// config only (kfake.GroupMinSessionTimeout leaves it at Kafka's
+		// 6000), and a tool that reads the cluster's limits must read the
+		// ones enforced. The option stays for when the config is deleted.
+		"group.min.session.timeout.ms": fmt.Sprint(opts.MinSessionTimeout.Milliseconds()),
 	}
 	for k, v := range opts.BrokerConfigs {
 		configs[k] = v

@@ -222,9 +222,23 @@ func (k *Kafka) Join(group, clientID string, topics ...string) *Member {
 // (group.protocol=consumer), where the broker assigns the partitions.
 func (k *Kafka) JoinConsumerProtocol(group, clientID string, topics ...string) *Member {
 	k.tb.Helper()
-	cm := k.consumerConfig(group, kafka.ConfigMap{"client.id": clientID, "group.protocol": "consumer"})
-	delete(*cm, "session.timeout.ms") // the broker's, under this protocol
-	delete(*cm, "heartbeat.interval.ms")
+	return k.JoinConfig(group, clientID, kafka.ConfigMap{"group.protocol": "consumer"}, topics...)
+}
+
+// JoinConfig is Join with extra consumer configuration, applied last:
+// group.instance.id for a static member, session.timeout.ms, or
+// group.protocol=consumer (the session and heartbeat are then the
+// broker's, so this drops the classic ones).
+func (k *Kafka) JoinConfig(group, clientID string, extra kafka.ConfigMap, topics ...string) *Member {
+	k.tb.Helper()
+	cm := k.consumerConfig(group, kafka.ConfigMap{"client.id": clientID})
+	for key, v := range extra {
+		(*cm)[key] = v
+	}
+	if (*cm)["group.protocol"] == "consumer" {
+		delete(*cm, "session.timeout.ms")
+		delete(*cm, "heartbeat.interval.ms")
+	}
 	return k.join(cm, group, clientID, topics)
 }
 
@@ -302,6 +316,15 @@ func (m *Member) FirstOffsets(topic string, partitions ...int32) map[int32]int64
 // after the last record read.
 func (m *Member) CommitRead(msgs []*kafka.Message) {
 	m.tb.Helper()
+	if err := m.TryCommitRead(msgs); err != nil {
+		m.tb.Fatal(err)
+	}
+}
+
+// TryCommitRead is CommitRead returning the broker's refusal instead of
+// failing the test.
+func (m *Member) TryCommitRead(msgs []*kafka.Message) error {
+	m.tb.Helper()
 	type key struct {
 		topic     string
 		partition int32
@@ -320,16 +343,19 @@ func (m *Member) CommitRead(msgs []*kafka.Message) {
 		return err
 	})
 	if err != nil {
-		m.tb.Fatalf("commit %v: %v", tps, err)
+		return fmt.Errorf("commit %v: %w", tps, err)
 	}
 	for _, tp := range res {
 		if tp.Error != nil {
-			m.tb.Fatalf("commit %s[%d]: %v", *tp.Topic, tp.Partition, tp.Error)
+			return fmt.Errorf("commit %s[%d]: %w", *tp.Topic, tp.Partition, tp.Error)
 		}
 	}
+	return nil
 }
 
-// Close leaves the group.
+// Close closes the consumer. A dynamic member leaves the group; a static
+// one (group.instance.id) sends no LeaveGroup and stays a member until its
+// session times out.
 func (m *Member) Close() {
 	if m.closed {
 		return

@@ -3,7 +3,12 @@
 package stacktest
 
 import (
+	"strconv"
 	"testing"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/offsetlab/offsetlab/internal/stack"
 )
@@ -28,4 +33,51 @@ func Start(tb testing.TB, edit ...func(*stack.Options)) *stack.Stack {
 // Env is the environment that points offsetlab's commands at s.
 func Env(s *stack.Stack) []string {
 	return []string{"OFFSETLAB_BOOTSTRAP=" + s.BrokerAddr(), "OFFSETLAB_REGISTRY=" + s.RegistryURL()}
+}
+
+// Client is a franz-go client of the broker at bootstrap, closed when the
+// test ends, for tests that send Kafka protocol requests themselves (kmsg)
+// to pin what the broker answers.
+func Client(tb testing.TB, bootstrap string) *kgo.Client {
+	tb.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(bootstrap))
+	if err != nil {
+		tb.Fatalf("franz-go client: %v", err)
+	}
+	tb.Cleanup(cl.Close)
+	return cl
+}
+
+// BrokerConfigs is what DescribeConfigs answers for the broker at
+// bootstrap, the way a tool reads a cluster's settings: config name to
+// value, for every config the broker reports.
+func BrokerConfigs(tb testing.TB, bootstrap string) map[string]string {
+	tb.Helper()
+	cl := Client(tb, bootstrap)
+	md, err := kmsg.NewPtrMetadataRequest().RequestWith(tb.Context(), cl)
+	if err != nil {
+		tb.Fatalf("metadata: %v", err)
+	}
+	if len(md.Brokers) == 0 {
+		tb.Fatal("metadata names no broker")
+	}
+	req := kmsg.NewPtrDescribeConfigsRequest()
+	r := kmsg.NewDescribeConfigsRequestResource()
+	r.ResourceType = kmsg.ConfigResourceTypeBroker
+	r.ResourceName = strconv.Itoa(int(md.Brokers[0].NodeID))
+	req.Resources = append(req.Resources, r)
+	resp, err := req.RequestWith(tb.Context(), cl)
+	if err != nil {
+		tb.Fatalf("describe broker configs: %v", err)
+	}
+	if err := kerr.ErrorForCode(resp.Resources[0].ErrorCode); err != nil {
+		tb.Fatalf("describe broker configs: %v", err)
+	}
+	cfgs := map[string]string{}
+	for _, c := range resp.Resources[0].Configs {
+		if c.Value != nil {
+			cfgs[c.Name] = *c.Value
+		}
+	}
+	return cfgs
 }
