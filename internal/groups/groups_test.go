@@ -1,11 +1,16 @@
 package groups
 
 import (
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
+
 	"github.com/offsetlab/offsetlab/internal/cli"
+	"github.com/offsetlab/offsetlab/internal/groups/groupstest"
+	"github.com/offsetlab/offsetlab/internal/poll"
 )
 
 func TestParseTopicScope(t *testing.T) {
@@ -71,5 +76,49 @@ func TestResetFileRoundTrip(t *testing.T) {
 	want := []FileEntry{{TP{Topic: "a,b", Partition: 0}, 3}, {TP{Topic: "orders", Partition: 11}, 0}}
 	if err != nil || !reflect.DeepEqual(got, want) {
 		t.Fatalf("round trip of %q: %+v, %v", b.String(), got, err)
+	}
+}
+
+// A clean Close() leaves the group only for a dynamic member. A static
+// member (group.instance.id, the consumer's --static-id) sends no
+// LeaveGroup (KIP-345; librdkafka leaves only when group.instance.id is
+// unset): it stays in the group with its partitions until its session times
+// out, so a restart within the session gets them back, and `offsets reset`
+// refuses the group until then. Under group.protocol=consumer a dynamic
+// member leaves (member epoch -1); a static one sends the static leave
+// (epoch -2), which keeps its place (see
+// TestKfakeKeepsTheStaticMemberThatLeftForever for how kfake differs).
+func TestCloseLeavesTheGroupOnlyForADynamicMember(t *testing.T) {
+	t.Parallel()
+	s, k := withOrders(t, 2)
+	admin := openAdmin(t, s.BrokerAddr())
+	describe := func(group string) *Group {
+		t.Helper()
+		gs, err := admin.DescribeGroups(t.Context(), []string{group})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return gs[0]
+	}
+	for _, c := range []struct {
+		group string
+		extra kafka.ConfigMap
+		stays bool
+	}{
+		{"dynamic", kafka.ConfigMap{"session.timeout.ms": 3000}, false},
+		{"static", kafka.ConfigMap{"session.timeout.ms": 3000, "group.instance.id": "s1"}, true},
+		{"dynamic-consumer-protocol", kafka.ConfigMap{"group.protocol": "consumer"}, false},
+	} {
+		k.JoinConfig(c.group, "c1", c.extra, "orders").Close()
+		g := describe(c.group)
+		if g.Active() != c.stays {
+			t.Fatalf("%s member right after Close(): group %s, %d members; want it still a member: %v", c.group, g.State, g.Members, c.stays)
+		}
+		if c.stays {
+			poll.Until(t, groupstest.Wait, "the "+c.group+" member's session to time out", func() bool {
+				g = describe(c.group)
+				return !g.Active()
+			}, func() string { return fmt.Sprintf("group %s, %d members", g.State, g.Members) })
+		}
 	}
 }

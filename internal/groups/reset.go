@@ -123,7 +123,7 @@ func (e *ActiveGroupError) Error() string {
 		rule = "the broker only deletes a group with no members"
 	}
 	return fmt.Sprintf("refusing to %s group %s: it is active (state %s, %s); %s. "+
-		"Stop its consumers first: a clean shutdown (Ctrl-C, SIGTERM) leaves the group at once, a killed one only after its session.timeout.ms; "+
+		"Stop its consumers first: a clean shutdown (Ctrl-C, SIGTERM) leaves the group at once, but a static member (group.instance.id) and a killed one leave only after their session.timeout.ms; "+
 		"`offsets describe --group %s` shows state Empty when it is done", e.Action, e.Group, e.State, who, rule, e.Group)
 }
 
