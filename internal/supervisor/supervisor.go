@@ -29,6 +29,7 @@ package supervisor
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -36,6 +37,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -206,12 +208,17 @@ func (s *Supervisor) watch(p *Proc, r io.Reader) {
 	}
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	sc.Split(wholeLines)
 	for sc.Scan() {
-		if p.lines != nil && p.lines(sc.Text()) {
+		line, whole := strings.CutSuffix(sc.Text(), "\n")
+		// A line the process did not finish (a kill -9 tore it) is output,
+		// never a line for p.lines: "offsetlab processed t 0 45" torn to
+		// "... 0 4" would name another record.
+		if whole && p.lines != nil && p.lines(strings.TrimSuffix(line, "\r")) {
 			continue
 		}
 		s.outMu.Lock()
-		fmt.Fprintf(s.out, "%s%s\n", prefix, sc.Text())
+		fmt.Fprintf(s.out, "%s%s\n", prefix, line)
 		s.outMu.Unlock()
 	}
 	err := p.cmd.Wait()
@@ -224,6 +231,18 @@ func (s *Supervisor) watch(p *Proc, r io.Reader) {
 		}
 	}
 	close(p.done)
+}
+
+// wholeLines splits like bufio.ScanLines but keeps each line's newline, so
+// that a last line without one (torn) can be told apart.
+func wholeLines(data []byte, atEOF bool) (int, []byte, error) {
+	if i := bytes.IndexByte(data, '\n'); i >= 0 {
+		return i + 1, data[:i+1], nil
+	}
+	if atEOF && len(data) > 0 {
+		return len(data), data, nil
+	}
+	return 0, nil, nil
 }
 
 // Get returns the latest run of name.

@@ -104,3 +104,28 @@ func TestStartAndKill(t *testing.T) {
 		t.Errorf("b1 after Kill: signal %q, exit %d; want killed, -1", b.Signaled(), b.ExitCode())
 	}
 }
+
+// A line the program did not finish (killed mid-write) is printed, never
+// handed to the line handler: a torn protocol line would name another
+// record.
+func TestTornLastLineIsNotALine(t *testing.T) {
+	var out bytes.Buffer // read only once the process is Done, as above
+	s, err := supervisor.New(t.TempDir(), nil, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	var got []string
+	p, err := s.StartExec("c1", []string{"sh", "-c", `printf 'offsetlab processed t 0 45\noffsetlab processed t 0 4'`}, nil,
+		func(l string) bool { got = append(got, l); return true })
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-p.Done()
+	if len(got) != 1 || got[0] != "offsetlab processed t 0 45" {
+		t.Errorf("lines handed over: %q", got)
+	}
+	if !strings.Contains(out.String(), "[c1] offsetlab processed t 0 4\n") {
+		t.Errorf("the torn line was not printed: %q", out.String())
+	}
+}
