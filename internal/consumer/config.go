@@ -36,6 +36,7 @@ type options struct {
 	statsInterval     time.Duration
 	ledger            string
 	onBadRecord       string
+	close             string // closePauseFirst or closePlain (close.go)
 
 	// --commit transactional (consume-transform-produce).
 	output          string        // the topic each record is produced to
@@ -100,6 +101,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.DurationVar(&o.statsInterval, "stats-interval", 250*time.Millisecond, "how often librdkafka reports fetch positions (ledger 'fetching' events)")
 	fs.StringVar(&o.ledger, "ledger", "", "write the JSON-lines ledger of everything the consumer did to `FILE`")
 	fs.StringVar(&o.onBadRecord, "on-bad-record", badSkip, "a record that does not decode (not wire format, unknown schema id, bad Avro): skip (report, record in the ledger, go on) or stop (exit 65 without committing past it)")
+	fs.StringVar(&o.close, "close", closePauseFirst, "how SIGTERM closes: pause-first (pause the assignment, then Close(): commits what was processed) or plain (Close() alone, as a plain confluent-kafka-go app: in --commit auto it also commits records it polls away unprocessed)")
 	fs.StringVar(&o.format, "format", out.Text, "record output: text or json")
 	fs.BoolVar(&o.quiet, "quiet", false, "do not print records, only the summary")
 	fs.StringVar(&o.output, "output", "", "with --commit transactional: the `TOPIC` each record is produced to, in the transaction that commits its offset")
@@ -107,7 +109,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.txnRecords, "txn-records", 100, "with --commit transactional: commit the transaction after this many records (and whenever the input runs dry)")
 	fs.DurationVar(&o.txnInterval, "txn-interval", 5*time.Second, "with --commit transactional: commit the transaction once it has been open this long, whatever its size")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: consumer --group G --topic T [flags]\n\nConsumes in a group and records what it did. SIGTERM or SIGINT closes cleanly\n(final commit, leave the group); SIGUSR1 prints Position() and Committed().\n\nFlags:\n")
+		fmt.Fprintf(fs.Output(), "usage: consumer --group G --topic T [flags]\n\nConsumes in a group and records what it did. SIGTERM or SIGINT closes cleanly:\nthe assignment paused (see --close), the final commit, then Close(), which\nleaves the group (a --static-id member does not). SIGUSR1 prints Position()\nand Committed().\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if err := cli.Parse(fs, args, stderr); err != nil {
@@ -135,6 +137,9 @@ func (o *options) validate(commit string, set map[string]bool) error {
 		return cli.Usagef("--topic is required")
 	case o.maxMessages < 0:
 		return cli.Usagef("--max-messages must be 0 (no limit) or more, got %d", o.maxMessages)
+	}
+	if o.close != closePauseFirst && o.close != closePlain {
+		return cli.Usagef("--close %q is not a way to close (accepted: %s, %s)", o.close, closePauseFirst, closePlain)
 	}
 	if o.onBadRecord != badSkip && o.onBadRecord != badStop {
 		return cli.Usagef("--on-bad-record %q is not an action (accepted: skip, stop)", o.onBadRecord)

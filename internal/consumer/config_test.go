@@ -93,6 +93,7 @@ func TestCheck(t *testing.T) {
 			refuse([]string{"--colour", "red"}, "flag provided but not defined: -colour (see -h)"),
 			refuse([]string{"--reset", "oldest"}, `--reset "oldest" is not a reset policy (accepted: earliest, latest, none; or librdkafka's smallest, beginning, largest, end, error)`),
 			refuse([]string{"--topic", ""}, "--topic is required"),
+			refuse([]string{"--close", "paused"}, `--close "paused" is not a way to close (accepted: pause-first, plain)`),
 			refuse([]string{"--commit", "sync", "--output", "out"}, "--output goes with --commit transactional (consume-transform-produce), not --commit sync"),
 			refuse([]string{"--commit", "transactional"}, "--commit transactional needs --output TOPIC: the topic each consumed record is produced to, in the transaction that commits its offset"),
 		})
