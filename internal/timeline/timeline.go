@@ -37,7 +37,7 @@ import (
 const (
 	MarkStart         = "start"          // a consumer process started (a second start of the same consumer is a restart)
 	MarkKill          = "kill"           // kill -9: no commit, no leaving the group
-	MarkStop          = "stop"           // a clean stop: Close() commits; a dynamic member leaves the group
+	MarkStop          = "stop"           // a clean stop (SIGTERM): the final commit, then Close()
 	MarkSnapshot      = "snapshot"       // the runner read the group's committed offsets from the broker
 	MarkRestartBroker = "restart-broker" // the embedded broker was stopped and started again
 )
