@@ -15,7 +15,7 @@ FUZZ_TARGETS := internal/serde:FuzzSplitHeader internal/serde:FuzzDecode interna
 	internal/config:FuzzReadProperties internal/scenario:FuzzParse internal/offsetstopic:FuzzDecode
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test bench fuzz build stack produce consume offsets scenarios scenario exercises exercise up down fmt vet clean
+.PHONY: help demo test examples scenarios-kafka bench fuzz build stack produce consume offsets scenarios scenario exercises exercise up down fmt vet clean
 
 help: ## show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -31,6 +31,9 @@ test: ## vet and run every test, end to end against embedded stacks (the concurr
 	@$(GO) test -count=1 -race $(RACE_PKGS) & race=$$!; \
 	$(GO) test -count=1 $$($(GO) list ./... | grep -v -x -F $(addprefix -e github.com/offsetlab/offsetlab/,$(RACE_PKGS:./%=%))); rc=$$?; \
 	wait $$race && exit $$rc
+
+examples: ## the suite against every consumer in examples/ (Python, Node, kcat; correct and broken): each must get its verdict
+	@set -o pipefail; OFFSETLAB_EXAMPLES=1 $(GO) test -count=1 -run TestExamples -v ./internal/scenarios/ 2>&1 | grep -E '^\s*(---|ok|FAIL|PASS)|examples_test'
 
 bench: ## producer and consumer throughput vs plain clients; the catalog's wall time and kill-to-resume
 	$(GO) test -run '^$$' -bench . -benchtime 200000x -count 1 ./internal/producer ./internal/consumer
@@ -59,6 +62,9 @@ offsets: build ## describe GROUP: committed offsets, log end, lag, members
 
 scenarios: build ## run the whole scenario catalog (embedded stack unless OFFSETLAB_BOOTSTRAP is set)
 	$(BIN)/scenarios run --junit $(BIN)/scenarios-junit.xml
+
+scenarios-kafka: build ## the whole catalog on an embedded stack set as Kafka ships (6s session floor, 45s KIP-848 session), as an external cluster
+	scripts/kafka-defaults.sh $(BIN) --junit $(BIN)/scenarios-kafka-junit.xml
 
 scenario: build ## run one scenario: make scenario NAME=auto-commit-kill (list: bin/scenarios list)
 	@test -n "$(NAME)" || { echo "usage: make scenario NAME=<scenario> (see bin/scenarios list)"; exit 2; }

@@ -31,7 +31,14 @@ func parseResume(takeover bool) func(p *parser, args []string) (step, error) {
 		if len(args) != 2 && (len(args) != 4 || args[2] != "fallback" || (args[3] != "start" && args[3] != "end")) {
 			return nil, badUsage("want NAME SNAPSHOT, optionally followed by fallback start or fallback end")
 		}
-		if err := p.sees(args[0], "where it resumed", observeLines); err != nil {
+		check := p.sees(args[0], "where it resumed", observeLines)
+		if takeover {
+			// What it took over needs its assignments: a program's are not
+			// visible (which member last processed a partition is no
+			// guide: after a rebalance both may still be processing it).
+			check = p.own(args[0], "expect takeover")
+		}
+		if err := check; err != nil {
 			return nil, err
 		}
 		if err := p.snapshot(args[1]); err != nil {
@@ -54,64 +61,23 @@ func (c *resumeCheck) run(r *run) error {
 		if r.killedAt.IsZero() {
 			return errors.New("no consumer was killed before this check")
 		}
-		owned, err := r.ownedBefore(inc, r.killedAt)
-		if err != nil {
-			return err
-		}
-		inc = takenOver(inc, r.killedAt, owned)
+		inc = takenOver(inc, r.killedAt)
 	}
 	return r.resume(inc, c.snapshot, c.fallback)
 }
 
-// ownedBefore is what a surviving member owned when the kill happened. For
-// offsetlab's consumer, its ledger's assignments say so. A program under
-// test reports no assignments: it owned the partitions it was the last
-// member of its group to process before the kill.
-func (r *run) ownedBefore(inc verify.Incarnation, killedAt time.Time) (map[string]bool, error) {
-	if inc.Detail("exec") == "" {
-		return assignment(slices.DeleteFunc(slices.Clone(inc.Events), func(e ledger.Event) bool { return e.TS.After(killedAt) })), nil
-	}
-	type last struct {
-		at  time.Time
-		inc string
-	}
-	lasts := map[string]last{}
-	for _, name := range sortedKeys(r.ledgers) {
-		for n := range r.ledgers[name] {
-			other, err := r.incarnation(name, n+1)
-			if err != nil {
-				return nil, err
-			}
-			if other.Group != inc.Group {
-				continue
-			}
-			for _, e := range other.Events {
-				if e.Type != ledger.Processed || e.Record == nil || e.TS.After(killedAt) {
-					continue
-				}
-				t := verify.TP{Topic: e.Record.Topic, Partition: e.Record.Partition}.String()
-				if e.TS.After(lasts[t].at) {
-					lasts[t] = last{e.TS, other.Name}
-				}
-			}
-		}
-	}
-	owned := map[string]bool{}
-	for t, l := range lasts {
-		owned[t] = l.inc == inc.Name
-	}
-	return owned, nil
-}
-
 // takenOver keeps a surviving member's events after a kill, on partitions
-// it did not own before it.
-func takenOver(inc verify.Incarnation, killedAt time.Time, owned map[string]bool) verify.Incarnation {
-	var after []ledger.Event
+// its ledger says it did not own before it.
+func takenOver(inc verify.Incarnation, killedAt time.Time) verify.Incarnation {
+	var before, after []ledger.Event
 	for _, e := range inc.Events {
 		if e.TS.After(killedAt) {
 			after = append(after, e)
+		} else {
+			before = append(before, e)
 		}
 	}
+	owned := assignment(before)
 	inc.Events = slices.DeleteFunc(after, func(e ledger.Event) bool {
 		return e.Record != nil && owned[verify.TP{Topic: e.Record.Topic, Partition: e.Record.Partition}.String()]
 	})

@@ -24,6 +24,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	secure := fs.Bool("secure", false, "serve the broker with SASL over TLS and the registry with basic auth over TLS, with a throwaway CA and credentials, and write a ready client.properties")
 	secureDir := fs.String("secure-dir", "", "where --secure writes ca.pem and client.properties (default: a new temporary `DIR`, removed on stop)")
 	mechanism := fs.String("sasl-mechanism", DefaultMechanism, "sasl.mechanisms client.properties names with --secure (the broker accepts PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512)")
+	profile := fs.String("profile", Profiles[0], "group settings: fast (session timeouts from 100ms) or kafka-defaults (as Apache Kafka ships: 6s classic floor, 45s KIP-848 session)")
 	retention := fs.Duration("offsets-retention", 0, "how long an empty group's committed offsets are kept, from the group emptying or their last commit, whichever is later (kfake's offset.retention.ms; Kafka's offsets.retention.minutes is 7 days)")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: stack [flags]\n\nRuns the embedded broker and schema registry until SIGINT or SIGTERM.\n\nFlags:")
@@ -37,6 +38,9 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			"offset.retention.ms":                 fmt.Sprint(retention.Milliseconds()),
 			"offsets.retention.check.interval.ms": fmt.Sprint(max(retention.Milliseconds()/4, 100)),
 		}
+	}
+	if err := Profile(&opts, *profile); err != nil {
+		return err
 	}
 	if !*secure && *secureDir != "" {
 		return cli.Usagef("--secure-dir needs --secure")

@@ -24,6 +24,7 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -56,6 +57,31 @@ type Options struct {
 	// SCRAM-SHA-512) over TLS and the registry with basic auth over TLS,
 	// and writes a ready client.properties (see SecureOptions).
 	Secure *SecureOptions
+}
+
+// Profiles are the group settings the stack can start with: fast, for
+// workshops and tests (session timeouts from 100 ms, KIP-848 sessions as
+// the broker configs give them), or kafka-defaults, as Apache Kafka ships
+// (classic floor 6 s, KIP-848 session 45 s and heartbeat 5 s), to prove
+// that stories hold on an ordinary cluster. kfake has no initial rebalance
+// delay in either (Kafka's default is 3 s).
+var Profiles = []string{"fast", "kafka-defaults"}
+
+// Profile applies a profile's settings to opts.
+func Profile(opts *Options, name string) error {
+	switch name {
+	case "fast":
+		return nil
+	case "kafka-defaults":
+		opts.MinSessionTimeout = 6 * time.Second
+		if opts.BrokerConfigs == nil {
+			opts.BrokerConfigs = map[string]string{}
+		}
+		opts.BrokerConfigs["group.consumer.session.timeout.ms"] = "45000"
+		opts.BrokerConfigs["group.consumer.heartbeat.interval.ms"] = "5000"
+		return nil
+	}
+	return cli.Usagef("--profile %q is not a profile (accepted: %s)", name, strings.Join(Profiles, ", "))
 }
 
 // Defaults are the embedded stack's settings when a flag does not say.
