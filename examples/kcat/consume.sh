@@ -16,7 +16,9 @@ fi
 # with its own write(2), so a kill -9 can leave half a line and a librdkafka
 # log line (stderr, shares the pipe) can land inside one. Line buffering
 # writes each line whole, as soon as it ends.
-exec stdbuf -oL kcat "${config[@]}" -b "$OFFSETLAB_BOOTSTRAP" \
+# -E: ride through errors that are not fatal (all brokers down while the
+# broker restarts) instead of exiting.
+exec stdbuf -oL kcat -E "${config[@]}" -b "$OFFSETLAB_BOOTSTRAP" \
   -X client.id="${OFFSETLAB_INSTANCE:-kcat}" -X auto.offset.reset=earliest \
   -G "$OFFSETLAB_GROUP" "$OFFSETLAB_TOPIC" \
   -f 'offsetlab processed %t %p %o\n' "$@"

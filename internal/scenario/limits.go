@@ -116,11 +116,11 @@ func (t timing) on(l Limits) time.Duration {
 	return d
 }
 
-// sessionWaits estimates how long the story waits for sessions to time
+// SessionWaits estimates how long the story waits for sessions to time
 // out on a cluster with these limits: every kill -9 of a dynamic member
 // leaves the group waiting one session timeout for it (a static member
 // restarted in time keeps its place and costs nothing).
-func (sc *Scenario) sessionWaits(l Limits) time.Duration {
+func (sc *Scenario) SessionWaits(l Limits) time.Duration {
 	starts := map[string]*startStep{}
 	var total time.Duration
 	cost := func(name string) time.Duration {

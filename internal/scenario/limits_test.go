@@ -42,7 +42,7 @@ func TestLimits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := sc.sessionWaits(kafka); got != 51*time.Second {
+	if got := sc.SessionWaits(kafka); got != 51*time.Second {
 		t.Errorf("session waits on Kafka's defaults = %s, want 51s", got)
 	}
 }

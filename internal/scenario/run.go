@@ -50,7 +50,7 @@ type Env struct {
 	// (scenarios run --consumer); stories that start it are skipped without.
 	Consumer string
 	// Budget is how long a story may spend waiting for session timeouts on
-	// this cluster (see Scenario.sessionWaits); a story that would need
+	// this cluster (see Scenario.SessionWaits); a story that would need
 	// more is skipped, with that reason. 0: no limit.
 	Budget time.Duration
 	// Semantics is what `expect semantics` holds the consumers to:
@@ -222,7 +222,7 @@ func Run(ctx context.Context, sc *Scenario, env Env) *Result {
 		return res
 	}
 	maps.Copy(r.vars, r.limits.vars())
-	if waits := sc.sessionWaits(r.limits); env.Budget > 0 && waits > env.Budget {
+	if waits := sc.SessionWaits(r.limits); env.Budget > 0 && waits > env.Budget {
 		res.Skipped = fmt.Sprintf("on this cluster (%s) its kills wait %s for session timeouts, more than --budget %s", r.limits, waits, env.Budget)
 		res.Passed, res.Dir = true, ""
 		_ = os.RemoveAll(dir)

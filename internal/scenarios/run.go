@@ -34,7 +34,8 @@ type runFlags struct {
 func (f *runFlags) register(fs *flag.FlagSet) {
 	f.env.Conn.RegisterFlags(fs)
 	fs.StringVar(&f.env.Results, "results", "results", "keep a failed scenario's ledgers and snapshots under `DIR`")
-	fs.DurationVar(&f.env.Wait, "wait", 30*time.Second, "bound of each wait verb that names none")
+	fs.DurationVar(&f.env.Wait, "wait", 30*time.Second, "bound of each wait verb that names none (plus the cluster's longest session timeout)")
+	fs.DurationVar(&f.env.Budget, "budget", 2*time.Minute, "skip a story whose kills would wait longer than this for session timeouts on this cluster (0: no limit)")
 }
 
 // check refuses flag values that cannot work, as usage errors.
