@@ -120,6 +120,24 @@ expect replayed == since c1#4 a
 	}
 }
 
+// A story needs --consumer only if it names $CONSUMER itself, not a
+// variable that begins with it.
+func TestNeedsConsumer(t *testing.T) {
+	for story, want := range map[string]bool{
+		"produce 10\nstart c1 --exec '$CONSUMER'\n":                                                true,
+		"produce 10\nstart c1 --exec '${CONSUMER} -X a=b'\n":                                       true,
+		"produce 10\nstart c1 --protocol consumer\nwait c1 processed 1 within $CONSUMER_SESSION\n": false,
+	} {
+		sc, err := Parse("s.txtar", []byte("# c\n\n"+story))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sc.NeedsConsumer != want {
+			t.Errorf("%q: NeedsConsumer %v, want %v", story, sc.NeedsConsumer, want)
+		}
+	}
+}
+
 // ParseFile names the file it could not read.
 func TestParseFileMissing(t *testing.T) {
 	_, err := ParseFile(filepath.Join(t.TempDir(), "nope.txtar"))

@@ -93,7 +93,7 @@ func (p *parser) parse(args []string) (step, error) {
 		if err := checkVariables(a); err != nil {
 			return nil, err
 		}
-		if strings.Contains(a, "$CONSUMER") || strings.Contains(a, "${CONSUMER}") {
+		if usesVariable(a, "CONSUMER") {
 			p.sc.NeedsConsumer = true
 		}
 	}
@@ -116,6 +116,17 @@ func (e *usageErr) Error() string { return e.msg }
 
 func badUsage(format string, args ...any) error {
 	return &usageErr{msg: fmt.Sprintf(format, args...)}
+}
+
+// usesVariable reports whether s names $name (not a longer name that
+// begins with it, as $CONSUMER_SESSION begins with $CONSUMER).
+func usesVariable(s, name string) bool {
+	used := false
+	os.Expand(s, func(k string) string {
+		used = used || k == name
+		return ""
+	})
+	return used
 }
 
 // checkVariables refuses a $NAME the runner does not define.

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/offsetlab/offsetlab/internal/cli"
 	"github.com/offsetlab/offsetlab/internal/scenario"
@@ -55,7 +56,7 @@ func TestExamples(t *testing.T) {
 			}
 			var failures []string
 			for _, res := range results {
-				t.Logf("%s: passed %v %s", res.Name, res.Passed, res.Error)
+				t.Logf("%s: passed %v in %s, kill to resumed processing %v %s", res.Name, res.Passed, res.Duration.Round(time.Millisecond), res.KillToResume, res.Error)
 				for _, c := range res.Checks {
 					if !c.Passed {
 						failures = append(failures, res.Name+": "+c.Error)
