@@ -8,7 +8,10 @@ COUNT ?= 300
 RESET ?= earliest
 COMMIT ?= auto
 FUZZTIME ?= 60s
-# Packages whose concurrency `make test` checks with the race detector.
+# Packages whose concurrency `make test` checks with the race detector. The
+# others run with -parallel 3: the scenario tests mostly wait on sessions and
+# process delays, and three at a time stays deterministic on 2 cores (as
+# `scenarios run`'s default --parallel, cores + 1).
 RACE_PKGS := ./internal/ledger ./internal/supervisor ./internal/consumer ./internal/scenario ./internal/poll
 # Each fuzz target, as package:Fuzz function; `make fuzz` runs them in turn.
 FUZZ_TARGETS := internal/serde:FuzzSplitHeader internal/serde:FuzzDecode internal/datagen:FuzzNew \
@@ -29,7 +32,7 @@ demo: build ## produce, consume in a group, show the committed offsets (embedded
 test: ## vet and run every test, end to end against embedded stacks (the concurrent packages under -race)
 	@$(GO) vet ./...
 	@$(GO) test -count=1 -race $(RACE_PKGS) & race=$$!; \
-	$(GO) test -count=1 $$($(GO) list ./... | grep -v -x -F $(addprefix -e github.com/offsetlab/offsetlab/,$(RACE_PKGS:./%=%))); rc=$$?; \
+	$(GO) test -count=1 -parallel 3 $$($(GO) list ./... | grep -v -x -F $(addprefix -e github.com/offsetlab/offsetlab/,$(RACE_PKGS:./%=%))); rc=$$?; \
 	wait $$race && exit $$rc
 
 examples: ## the suite against every consumer in examples/ (Python, Node, kcat; correct and broken): each must get its verdict

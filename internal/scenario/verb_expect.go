@@ -16,7 +16,7 @@ import (
 
 func init() {
 	register(verb{"expect", "expect CHECK ...: a verdict the story holds the run to (checks below)", parseExpect})
-	checks["replayed"] = check{"replayed OP N [among NAME...] | replayed OP since NAME#RUN SNAPSHOT: records processed more than once within a group ($GROUP, or the groups of NAME...); `since` is what run RUN of NAME processed at or after SNAPSHOT's committed offsets",
+	checks["replayed"] = check{"replayed OP N [among NAME...] | replayed OP since NAME#RUN SNAPSHOT: records processed more than once within a group ($GROUP, or the groups of NAME...); `since` is what run RUN of NAME processed at or after SNAPSHOT's committed offsets (its log start where nothing was committed: the restart resets to earliest)",
 		parseTotal("replayed")}
 	checks["lost"] = check{"lost OP N [among NAME...]: records the producers acknowledged that the group ($GROUP, or the groups of NAME...) skipped: it never processed them but went past them (processed a later record, or committed past them)",
 		parseTotal("lost")}
@@ -156,8 +156,11 @@ func (c *totalCheck) run(r *run) error {
 			return err
 		}
 		s := r.snapshots[c.since.snapshot]
+		// Where nothing was committed, the restart reads from the log
+		// start (the stories that use since reset to earliest).
 		from := verify.Offsets{}
 		for pname, t := range s.tps {
+			from[t] = s.Bounds[pname][0]
 			if off, ok := s.Committed[pname]; ok {
 				from[t] = off
 			}
