@@ -21,7 +21,7 @@ FUZZ_TARGETS := internal/serde:FuzzSplitHeader internal/serde:FuzzDecode interna
 .PHONY: help demo test examples scenarios-kafka bench fuzz build stack produce consume offsets scenarios scenario exercises exercise up down fmt vet clean
 
 help: ## show this help
-	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 	@echo
 	@echo "  Variables: TOPIC=$(TOPIC) GROUP=$(GROUP) COUNT=$(COUNT) RESET=$(RESET) COMMIT=$(COMMIT)"
 	@echo "  e.g. make consume GROUP=g1 RESET=latest COMMIT=sync"
