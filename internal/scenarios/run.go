@@ -106,13 +106,15 @@ func runStories(ctx context.Context, catalog []*scenario.Scenario, args []string
 		storyOut = stderr
 	}
 	results := pool.run(ctx, stories, f, storyOut)
-	failed, interrupted := 0, false
+	failed, skipped, interrupted := 0, 0, false
 	for _, res := range results {
 		switch {
 		case res.Interrupted:
 			interrupted = true
 		case !res.Passed:
 			failed++
+		case res.Skipped != "":
+			skipped++
 		}
 	}
 	if f.format == out.JSON {
@@ -132,7 +134,7 @@ func runStories(ctx context.Context, catalog []*scenario.Scenario, args []string
 		fmt.Fprintf(stderr, "interrupted: %d passed, %d failed before the signal\n", len(results)-failed, failed)
 		return context.Canceled
 	}
-	fmt.Fprintf(stderr, "%d passed, %d failed\n", len(results)-failed, failed)
+	fmt.Fprintf(stderr, "%d passed, %d failed, %d skipped\n", len(results)-failed-skipped, failed, skipped)
 	if failed > 0 {
 		return &scenario.FailedError{Failed: failed, Of: len(results)}
 	}
