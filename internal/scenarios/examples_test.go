@@ -32,15 +32,19 @@ func TestExamples(t *testing.T) {
 	for _, ex := range []struct {
 		name, command, needs string
 		broken               bool
+		stories              []string // nil: the whole suite
 	}{
-		{"python", "/usr/bin/python3 " + examples + "/python/consumer.py", "/usr/bin/python3", false},
-		{"python-broken", "/usr/bin/python3 " + examples + "/python-broken/consumer.py", "/usr/bin/python3", true},
-		{"node", "node " + examples + "/node/consumer.js", "node", false},
-		{"node-broken", "node " + examples + "/node-broken/consumer.js", "node", true},
-		// kcat -G drops the record it polled after SIGTERM, whose offset
+		{"python", "/usr/bin/python3 " + examples + "/python/consumer.py", "/usr/bin/python3", false, nil},
+		{"python-broken", "/usr/bin/python3 " + examples + "/python-broken/consumer.py", "/usr/bin/python3", true, nil},
+		{"node", "node " + examples + "/node/consumer.js", "node", false, nil},
+		{"node-broken", "node " + examples + "/node-broken/consumer.js", "node", true, nil},
+		// kcat -G drops a record it polled after SIGTERM, whose offset
 		// librdkafka had stored, and closes committing it (kcat.c:
-		// consume_cb returns before printing once conf.run is 0).
-		{"kcat", examples + "/kcat/consume.sh", "kcat", true},
+		// consume_cb returns before printing once conf.run is 0). That
+		// happens only when a record arrives between the signal and the end
+		// of the poll (3 of 4 SIGTERM runs here), so kcat is held only to
+		// the stories whose verdict does not depend on it.
+		{"kcat", examples + "/kcat/consume.sh", "kcat", false, []string{"suite-kill-restart", "suite-broker-restart"}},
 	} {
 		t.Run(ex.name, func(t *testing.T) {
 			t.Parallel()
@@ -48,7 +52,7 @@ func TestExamples(t *testing.T) {
 				t.Skipf("%s is not installed (.ci/run installs it)", ex.needs)
 			}
 			var stdout, stderr bytes.Buffer
-			args := []string{"run", "--consumer", ex.command + " -X session.timeout.ms=1500 -X heartbeat.interval.ms=500", "--format", "json", "--results", t.TempDir()}
+			args := append([]string{"run", "--consumer", ex.command + " -X session.timeout.ms=1500 -X heartbeat.interval.ms=500", "--format", "json", "--results", t.TempDir()}, ex.stories...)
 			err := Run(t.Context(), args, &stdout, &stderr)
 			var results []scenario.Result
 			if jerr := json.Unmarshal(stdout.Bytes(), &results); jerr != nil {
@@ -64,7 +68,7 @@ func TestExamples(t *testing.T) {
 				}
 			}
 			switch {
-			case len(results) != 4:
+			case ex.stories == nil && len(results) != 4:
 				t.Fatalf("the suite ran %d stories, want 4\n%s", len(results), stderr.String())
 			case !ex.broken && err != nil:
 				t.Errorf("a correct consumer failed the suite: %v\n%s", err, strings.Join(failures, "\n"))
