@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -240,7 +241,7 @@ func (a *Admin) requested(ctx context.Context, tps []TP, target Target, committe
 				none = append(none, tp.String())
 				continue
 			}
-			req[tp] = c.Offset + target.Shift
+			req[tp] = addSaturating(c.Offset, target.Shift)
 		}
 		if len(none) > 0 {
 			return nil, nil, cli.Usagef("--shift-by moves committed offsets, and nothing is committed for %s: give those partitions an offset first (--to-earliest, --to-offset N)", strings.Join(none, ", "))
@@ -263,6 +264,20 @@ func (a *Admin) requested(ctx context.Context, tps []TP, target Target, committe
 		return nil, nil, fmt.Errorf("unknown reset target %d", target.Kind)
 	}
 	return req, notes, nil
+}
+
+// addSaturating is a+b, held at the int64 bounds instead of wrapping: a
+// --shift-by of 9223372036854775807 from offset 5 asks for MaxInt64, which
+// PlanReset then clamps to the log end with its warning, where a wrapped sum
+// would be negative and land on the log start.
+func addSaturating(a, b int64) int64 {
+	switch {
+	case b > 0 && a > math.MaxInt64-b:
+		return math.MaxInt64
+	case b < 0 && a < math.MinInt64-b:
+		return math.MinInt64
+	}
+	return a + b
 }
 
 // ApplyReset commits the plan's new offsets for the group. It refuses a

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -166,6 +167,23 @@ func TestResetExecuteThenConsumerResumesAtNew(t *testing.T) {
 	m := e.Join("app", "c1", "orders")
 	if got := m.FirstOffsets("orders", 0, 1); got[0] != 3 || got[1] != 5 {
 		t.Fatalf("consumer resumed at %v, want NEW: 0->3, 1->5", got)
+	}
+}
+
+// TestResetShiftBySaturates: a shift past int64 saturates, then clamps to
+// the log end with the usual warning; it used to wrap negative and move the
+// group to its log start (issue 15, item 12).
+func TestResetShiftBySaturates(t *testing.T) {
+	e, _ := resetFixture(t)
+	_, stderr, err := e.offsets("reset", "--group", "app", "--topic", "orders:1", "--shift-by", "9223372036854775807", "--execute")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	if got := e.committed("app"); !slices.Contains(got, "orders/1=10") {
+		t.Errorf("--shift-by MaxInt64 --execute committed %v, want orders/1=10 (the log end)", got)
+	}
+	if warning := "warning: orders[1]: new offset 9223372036854775807 is past the log end 10; using 10"; !strings.Contains(stderr, warning) {
+		t.Errorf("stderr lacks %q:\n%s", warning, stderr)
 	}
 }
 
