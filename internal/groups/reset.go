@@ -251,6 +251,18 @@ func (a *Admin) requested(ctx context.Context, tps []TP, target Target, committe
 		if target.Kind == ByDuration {
 			t = time.Now().Add(-target.Duration)
 		}
+		// Record timestamps are milliseconds since 1970 and never negative
+		// (ListOffsets reads -1, -2, -3 as latest, earliest, max-timestamp),
+		// so every record is at or after an earlier time: its offset is the
+		// log start, as kafka-consumer-groups gives it. Asking the broker
+		// instead got "invalid offset -62135596800000" for year 1.
+		if t.Before(time.UnixMilli(0)) {
+			for _, tp := range tps {
+				req[tp] = marks[tp].Start
+			}
+			notes = append(notes, fmt.Sprintf("%s is before 1970-01-01, where record timestamps start: every record is at or after it; using the log start", t.UTC().Format(time.RFC3339)))
+			break
+		}
 		offsets, err := a.OffsetsForTime(ctx, tps, t)
 		if err != nil {
 			return nil, nil, err

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"regexp"
 	"strconv"
@@ -239,7 +240,18 @@ func parseDuration(s string) (time.Duration, error) {
 		if err != nil {
 			return 0, bad
 		}
-		d += time.Duration(v * float64(unit))
+		// Saturate: PT9999999999999H is past time.Duration's 292 years, and
+		// the float conversion would wrap. Any duration that long reaches
+		// before 1970, which the reset clamps to the log start.
+		part := time.Duration(math.MaxInt64)
+		if f := v * float64(unit); f < math.MaxInt64 {
+			part = time.Duration(f)
+		}
+		if d > math.MaxInt64-part {
+			d = math.MaxInt64
+		} else {
+			d += part
+		}
 	}
 	return d, nil
 }

@@ -101,6 +101,9 @@ func TestResetTargetsDryRun(t *testing.T) {
 		{"datetime before the log", []string{"--topic", "orders", "--to-datetime", stamp(-time.Hour)}, []string{"orders/0=2", "orders/1=0"}, 0},
 		{"datetime after the log", []string{"--topic", "orders", "--to-datetime", stamp(time.Hour)}, []string{"orders/0=10", "orders/1=10"}, 0},
 		{"duration, all records newer", []string{"--topic", "orders", "--by-duration", "PT2H"}, []string{"orders/0=2", "orders/1=0"}, 0},
+		{"datetime before the epoch: the log start", []string{"--topic", "orders", "--to-datetime", "0001-01-01T00:00:00Z"}, []string{"orders/0=2", "orders/1=0"}, 1},
+		{"duration past the epoch: the log start", []string{"--topic", "orders", "--by-duration", "PT9999999999999H"}, []string{"orders/0=2", "orders/1=0"}, 1},
+		{"duration past time.Duration, Go syntax", []string{"--topic", "orders", "--by-duration", "2562047h"}, []string{"orders/0=2", "orders/1=0"}, 1},
 		{"duration, all records older", []string{"--topic", "orders", "--by-duration", "30m"}, []string{"orders/0=10", "orders/1=10"}, 0},
 		{"from file", []string{"--from-file", file}, []string{"orders/0=3", "orders/1=8"}, 0},
 		{"some partitions", []string{"--topic", "orders:1", "--to-earliest"}, []string{"orders/1=0"}, 0},
@@ -151,6 +154,24 @@ func TestResetDryRunTextAndClampWarning(t *testing.T) {
 	if !strings.Contains(stderr, "warning: orders[0]: new offset 1 is before the log start 2; using 2") ||
 		!strings.Contains(stderr, "dry run: nothing changed") {
 		t.Errorf("stderr:\n%s", stderr)
+	}
+}
+
+// TestResetBeforeEpochClampsToLogStart: a time before 1970 (or a duration
+// reaching before it) is the log start, with a warning, as
+// kafka-consumer-groups has it; it used to end with "invalid offset
+// -62135596800000" (issue 15, item 13).
+func TestResetBeforeEpochClampsToLogStart(t *testing.T) {
+	e, _ := resetFixture(t)
+	stdout, stderr, err := e.offsets("reset", "--group", "app", "--topic", "orders", "--to-datetime", "0001-01-01T00:00:00Z")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	if want := "TOPIC   PARTITION  CURRENT  NEW\norders  0          4        2\norders  1          6        0\n"; stdout != want {
+		t.Errorf("table:\n%s\nwant:\n%s", stdout, want)
+	}
+	if warning := "warning: 0001-01-01T00:00:00Z is before 1970-01-01, where record timestamps start: every record is at or after it; using the log start\n"; !strings.Contains(stderr, warning) {
+		t.Errorf("stderr lacks %q:\n%s", warning, stderr)
 	}
 }
 
