@@ -1,6 +1,7 @@
 package consumer
 
 import (
+	"cmp"
 	"flag"
 	"fmt"
 	"io"
@@ -131,8 +132,12 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 
 func (o *options) validate(commit string, set map[string]bool) error {
 	switch {
-	case o.group == "":
+	case o.group == "" && !set["group"]:
 		return cli.Usagef("--group is required")
+	case strings.TrimSpace(o.group) == "":
+		// librdkafka takes a blank group.id, SubscribeTopics then fails,
+		// and Close() used to wait for a group it never joined.
+		return cli.Usagef("--group %q is not a group id (accepted: a name with a character that is not whitespace, e.g. --group orders-app)", o.group)
 	case len(o.topics) == 0:
 		return cli.Usagef("--topic is required")
 	case o.maxMessages < 0:
@@ -162,6 +167,9 @@ func (o *options) validate(commit string, set map[string]bool) error {
 	if o.protocol == "consumer" && (o.sessionTimeout > 0 || o.heartbeatInterval > 0) {
 		return cli.Usagef("--session-timeout and --heartbeat-interval belong to the classic protocol; with --protocol consumer the broker sets them (group.consumer.session.timeout.ms)")
 	}
+	if err := o.checkTimings(); err != nil {
+		return err
+	}
 	if err := o.commit.check(o, set); err != nil {
 		return err
 	}
@@ -169,6 +177,37 @@ func (o *options) validate(commit string, set map[string]bool) error {
 		return err
 	}
 	return nil
+}
+
+// librdkafka's defaults for the classic protocol's group timings.
+const (
+	defaultSessionTimeout    = 45 * time.Second
+	defaultHeartbeatInterval = 3 * time.Second
+)
+
+// checkTimings refuses a heartbeat that is not more frequent than the
+// session timeout, the rule Kafka states for heartbeat.interval.ms ("must
+// be set lower than session.timeout.ms"). librdkafka does not enforce it:
+// with --heartbeat-interval 10s --session-timeout 1s the coordinator drops
+// the member between heartbeats, and every commit and record is redone
+// after the rebalance that follows. A flag not given counts as librdkafka's
+// default.
+func (o *options) checkTimings() error {
+	if o.protocol != "classic" {
+		return nil
+	}
+	session := fmt.Sprintf("--session-timeout %s", o.sessionTimeout)
+	if o.sessionTimeout <= 0 {
+		session = fmt.Sprintf("the default session timeout %s", defaultSessionTimeout)
+	}
+	heartbeat := fmt.Sprintf("--heartbeat-interval %s", o.heartbeatInterval)
+	if o.heartbeatInterval <= 0 {
+		heartbeat = fmt.Sprintf("the default heartbeat interval %s", defaultHeartbeatInterval)
+	}
+	if cmp.Or(max(o.heartbeatInterval, 0), defaultHeartbeatInterval) < cmp.Or(max(o.sessionTimeout, 0), defaultSessionTimeout) {
+		return nil
+	}
+	return cli.Usagef("%s must be lower than %s: heartbeat.interval.ms < session.timeout.ms, as Kafka requires (typically no more than a third of it), or the coordinator drops the member between heartbeats", heartbeat, session)
 }
 
 // txnID is the producer's transactional.id. The default is derived from the

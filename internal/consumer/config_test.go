@@ -87,12 +87,19 @@ func TestCheck(t *testing.T) {
 		return clitest.Refusal{Args: slices.Concat(base, args), Want: want}
 	}
 	clitest.CheckLikeRun(t, Check, func(args []string) error { _, err := parse(args, io.Discard); return err },
-		slices.Concat(base, []string{"--commit", "store-after-process", "--reset", "none", "--auto-commit-interval", "1s"}),
+		slices.Concat(base, []string{"--commit", "store-after-process", "--reset", "none", "--auto-commit-interval", "1s", "--session-timeout", "6s", "--heartbeat-interval", "2s"}),
 		[]clitest.Refusal{
 			refuse([]string{"--commit", "often"}, `--commit "often" is not a commit mode (accepted: async, auto, commit-before-process, store-after-process, sync, transactional)`),
 			refuse([]string{"--colour", "red"}, "flag provided but not defined: -colour (see -h)"),
 			refuse([]string{"--reset", "oldest"}, `--reset "oldest" is not a reset policy (accepted: earliest, latest, none; or librdkafka's smallest, beginning, largest, end, error)`),
 			refuse([]string{"--topic", ""}, "--topic is required"),
+			refuse([]string{"--group", " "}, `--group " " is not a group id (accepted: a name with a character that is not whitespace, e.g. --group orders-app)`),
+			refuse([]string{"--group", ""}, `--group "" is not a group id (accepted: a name with a character that is not whitespace, e.g. --group orders-app)`),
+			refuse([]string{"--group", "\t\n"}, `--group "\t\n" is not a group id (accepted: a name with a character that is not whitespace, e.g. --group orders-app)`),
+			refuse([]string{"--heartbeat-interval", "10s", "--session-timeout", "1s"}, "--heartbeat-interval 10s must be lower than --session-timeout 1s: heartbeat.interval.ms < session.timeout.ms, as Kafka requires (typically no more than a third of it), or the coordinator drops the member between heartbeats"),
+			refuse([]string{"--heartbeat-interval", "5s", "--session-timeout", "5s"}, "--heartbeat-interval 5s must be lower than --session-timeout 5s: heartbeat.interval.ms < session.timeout.ms, as Kafka requires (typically no more than a third of it), or the coordinator drops the member between heartbeats"),
+			refuse([]string{"--heartbeat-interval", "1m"}, "--heartbeat-interval 1m0s must be lower than the default session timeout 45s: heartbeat.interval.ms < session.timeout.ms, as Kafka requires (typically no more than a third of it), or the coordinator drops the member between heartbeats"),
+			refuse([]string{"--session-timeout", "2s"}, "the default heartbeat interval 3s must be lower than --session-timeout 2s: heartbeat.interval.ms < session.timeout.ms, as Kafka requires (typically no more than a third of it), or the coordinator drops the member between heartbeats"),
 			refuse([]string{"--close", "paused"}, `--close "paused" is not a way to close (accepted: pause-first, plain)`),
 			refuse([]string{"--commit", "sync", "--output", "out"}, "--output goes with --commit transactional (consume-transform-produce), not --commit sync"),
 			refuse([]string{"--commit", "transactional"}, "--commit transactional needs --output TOPIC: the topic each consumed record is produced to, in the transaction that commits its offset"),
