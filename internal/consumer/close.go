@@ -1,7 +1,9 @@
 package consumer
 
 import (
+	"cmp"
 	"fmt"
+	"time"
 
 	"github.com/offsetlab/offsetlab/internal/ledger"
 )
@@ -74,7 +76,7 @@ func (c *consumer) close() error {
 		// knows it.
 		c.o.commit.close()
 		c.snapshot(c.stderr)
-		err = c.c.Close()
+		err = closeWithin(c.o.closeBound(), c.o.group, c.c.Close)
 		c.o.commit.release()
 		_ = c.ledger.Write(ledger.Event{Type: ledger.Stopped})
 		if lerr := c.ledger.Close(); err == nil && lerr != nil {
@@ -86,4 +88,44 @@ func (c *consumer) close() error {
 		c.o.commit.summary(c.stderr)
 	})
 	return err
+}
+
+// closeBound is how long Close() may take: --timeout for the broker to
+// answer, plus the session timeout. Close() waits until librdkafka reports
+// the consumer closed (rd_kafka_consumer_closed): the final commit of the
+// auto modes, the revocation and the LeaveGroup, each waiting on the group
+// coordinator. Once the session has expired the coordinator has dropped the
+// member anyway, so waiting longer serves nothing; without a bound a
+// consumer whose subscription failed (a blank group.id) waited forever.
+func (o *options) closeBound() time.Duration {
+	session := defaultSessionTimeout
+	if o.protocol == "classic" && o.sessionTimeout > 0 {
+		session = o.sessionTimeout
+	}
+	return cmp.Or(o.conn.Timeout, 10*time.Second) + session
+}
+
+// CloseTimeoutError is a Close() that did not return within its bound. The
+// close goes on in the background; the process exits without waiting.
+type CloseTimeoutError struct {
+	Group  string
+	Waited time.Duration
+}
+
+func (e *CloseTimeoutError) Error() string {
+	return fmt.Sprintf("the consumer did not close within %s: librdkafka had not finished with group %q (Close waits for the final commit, the revocation and LeaveGroup at the group coordinator); exiting without waiting further", e.Waited, e.Group)
+}
+
+// closeWithin runs close, waiting at most d for it.
+func closeWithin(d time.Duration, group string, close func() error) error {
+	done := make(chan error, 1)
+	go func() { done <- close() }()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case err := <-done:
+		return err
+	case <-t.C:
+		return &CloseTimeoutError{Group: group, Waited: d}
+	}
 }

@@ -3,12 +3,16 @@ package consumer
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
+
+	"github.com/offsetlab/offsetlab/internal/config"
 	"github.com/offsetlab/offsetlab/internal/ledger"
 	"github.com/offsetlab/offsetlab/internal/poll"
 	"github.com/offsetlab/offsetlab/internal/stack"
@@ -86,4 +90,69 @@ func closeAfter30(t *testing.T, s *stack.Stack, topic, how string, try int) (pro
 	committed = committedTotal(t, s, group, topic)
 	t.Logf("--close %s: processed %d, committed %d", how, processed, committed)
 	return processed, committed
+}
+
+// TestCloseWithinBound: a Close() that never returns (as one did after a
+// failed subscription, issue 15 item 4) ends the wait at the bound, with an
+// error that says what it waited for; one that returns passes its error on.
+func TestCloseWithinBound(t *testing.T) {
+	stuck := make(chan struct{})
+	t.Cleanup(func() { close(stuck) })
+	err := closeWithin(50*time.Millisecond, " ", func() error { <-stuck; return nil })
+	var cerr *CloseTimeoutError
+	if !errors.As(err, &cerr) {
+		t.Fatalf("a Close() that never returns gave %v, want a CloseTimeoutError", err)
+	}
+	want := `the consumer did not close within 50ms: librdkafka had not finished with group " " (Close waits for the final commit, the revocation and LeaveGroup at the group coordinator); exiting without waiting further`
+	if err.Error() != want {
+		t.Errorf("error\n got %s\nwant %s", err, want)
+	}
+	closed := errors.New("closed with an error")
+	if err := closeWithin(time.Hour, "g", func() error { return closed }); err != closed {
+		t.Errorf("a Close() that returns gave %v, want its own error", err)
+	}
+}
+
+// TestCloseAfterFailedSubscribeIsBounded: the reproduction of issue 15
+// item 4 on a real consumer. With group.id " " (flags refuse it now, but a
+// properties file or -X can still fail a subscription) SubscribeTopics
+// fails with "Unknown group" and Close() never returns; closeWithin ends
+// the wait.
+func TestCloseAfterFailedSubscribeIsBounded(t *testing.T) {
+	s := stacktest.Start(t)
+	kc, err := kafka.NewConsumer(&kafka.ConfigMap{"bootstrap.servers": s.BrokerAddr(), "group.id": " "})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go config.DiscardLogs(kc.Logs())
+	if err := kc.SubscribeTopics([]string{"t"}, nil); err == nil {
+		t.Skip("SubscribeTopics took a blank group.id: nothing to bound")
+	}
+	var cerr *CloseTimeoutError
+	if err := closeWithin(time.Second, " ", kc.Close); !errors.As(err, &cerr) {
+		t.Logf("Close() returned within the bound (%v): librdkafka no longer hangs here", err)
+	}
+}
+
+// TestCloseBound: --timeout plus the session timeout the member has, the
+// classic one from --session-timeout or librdkafka's 45s default.
+func TestCloseBound(t *testing.T) {
+	t.Setenv("OFFSETLAB_CONFIG", "") // no properties file: --timeout is the flag's
+	cases := []struct {
+		args []string
+		want time.Duration
+	}{
+		{nil, 55 * time.Second},
+		{[]string{"--timeout", "2s", "--session-timeout", "6s", "--heartbeat-interval", "1s"}, 8 * time.Second},
+		{[]string{"--protocol", "consumer", "--timeout", "1s"}, 46 * time.Second},
+	}
+	for _, c := range cases {
+		o, err := parse(append([]string{"--group", "g", "--topic", "t"}, c.args...), io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := o.closeBound(); got != c.want {
+			t.Errorf("%v: closeBound() = %s, want %s", c.args, got, c.want)
+		}
+	}
 }

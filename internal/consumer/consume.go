@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -64,6 +65,11 @@ func (s *stats) commit(err error) {
 // newConsumer checks the registry and the broker within --timeout, opens the
 // ledger, then creates the consumer and subscribes.
 func newConsumer(ctx context.Context, o *options, stdout, stderr io.Writer) (*consumer, error) {
+	cm := o.configMap()
+	// -X comes last and may replace --group, which validate checked.
+	if g, _ := cm["group.id"].(string); strings.TrimSpace(g) == "" {
+		return nil, cli.Usagef("-X group.id=%q is not a group id (accepted: a name with a character that is not whitespace, e.g. --group orders-app)", g)
+	}
 	if err := o.conn.CheckRegistry(ctx); err != nil {
 		return nil, err
 	}
@@ -78,7 +84,6 @@ func newConsumer(ctx context.Context, o *options, stdout, stderr io.Writer) (*co
 			return nil, cli.Usagef("--ledger: %v", err)
 		}
 	}
-	cm := o.configMap()
 	// The first ledger line is written before anything is consumed: a
 	// ledger that cannot be written (a full disk) stops the consumer now,
 	// not after it has consumed records it cannot account for.
@@ -103,13 +108,16 @@ func newConsumer(ctx context.Context, o *options, stdout, stderr io.Writer) (*co
 	c.de = serde.NewDeserializer(o.conn.RegistryClient())
 	c.committer = &committer{c: kc, ledger: c.ledger, stats: &c.stats, stderr: stderr}
 	if err := o.commit.start(c.committer); err != nil {
-		_ = kc.Close()
+		_ = closeWithin(o.closeBound(), o.group, kc.Close)
 		_ = c.ledger.Close()
 		return nil, err
 	}
 	if err := kc.SubscribeTopics(o.topics, c.rebalanced); err != nil {
-		c.close()
-		return nil, fmt.Errorf("unable to subscribe to %v: %w", o.topics, err)
+		err = fmt.Errorf("unable to subscribe to %v: %w", o.topics, err)
+		if cerr := c.close(); cerr != nil {
+			err = fmt.Errorf("%w; then %w", err, cerr)
+		}
+		return nil, err
 	}
 	return c, nil
 }
