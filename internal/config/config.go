@@ -277,17 +277,6 @@ func (c *Connection) ConfigMap(settings kafka.ConfigMap) kafka.ConfigMap {
 	return cm
 }
 
-// IsSecret reports whether a property holds a secret that must never be printed.
-func IsSecret(key string) bool {
-	k := strings.ToLower(key)
-	for _, s := range []string{"password", "secret", "user.info", "jaas", "token", "key.pem", "keystore", "oauthbearer.config"} {
-		if strings.Contains(k, s) {
-			return true
-		}
-	}
-	return false
-}
-
 func firstNonEmpty(vs ...string) string {
 	for _, v := range vs {
 		if v != "" {

@@ -196,7 +196,8 @@ func TestOverridesFlag(t *testing.T) {
 func TestIsSecret(t *testing.T) {
 	for k, want := range map[string]bool{
 		"sasl.password": true, "basic.auth.user.info": true, "sasl.jaas.config": true,
-		"ssl.key.password": true, "sasl.username": false, "bootstrap.servers": false,
+		"ssl.key.password": true, "sasl.username": true, // librdkafka calls it sensitive
+		"sasl.oauthbearer.assertion.private.key.passphrase": true, "bootstrap.servers": false,
 	} {
 		if IsSecret(k) != want {
 			t.Errorf("IsSecret(%q) = %v, want %v", k, !want, want)

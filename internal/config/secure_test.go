@@ -34,7 +34,7 @@ func TestPrintConfigMasksSecrets(t *testing.T) {
 		}
 	}
 	for _, want := range []string{
-		"sasl.password=********\n", "sasl.username=APIKEY\n", "security.protocol=SASL_SSL\n",
+		"sasl.password=********\n", "sasl.username=********\n", "security.protocol=SASL_SSL\n",
 		"basic.auth.user.info=SRKEY:********\n", "schema.registry.url=https://psrc-123.europe-west3.gcp.confluent.cloud\n",
 		"group.id=g1\n",
 	} {

@@ -87,14 +87,7 @@ func newConsumer(ctx context.Context, o *options, stdout, stderr io.Writer) (*co
 	// The first ledger line is written before anything is consumed: a
 	// ledger that cannot be written (a full disk) stops the consumer now,
 	// not after it has consumed records it cannot account for.
-	detail := map[string]string{"name": o.name, "close": o.close}
-	o.commit.describe(detail)
-	for k, v := range cm {
-		if !config.IsSecret(k) {
-			detail[k] = fmt.Sprint(v)
-		}
-	}
-	if err := c.ledger.Write(ledger.Event{Type: ledger.Started, Detail: detail}); err != nil {
+	if err := c.ledger.Write(ledger.Event{Type: ledger.Started, Detail: startedDetail(o, cm)}); err != nil {
 		_ = c.ledger.Close()
 		return nil, fmt.Errorf("--ledger %s: %w; nothing consumed", o.ledger, err)
 	}
@@ -120,6 +113,21 @@ func newConsumer(ctx context.Context, o *options, stdout, stderr io.Writer) (*co
 		return nil, err
 	}
 	return c, nil
+}
+
+// startedDetail is the ledger's started event: the consumer's name, close
+// and commit settings, and every property of cm that is not a secret
+// (config.IsSecret). The ledger is an ordinary file, kept as an artifact:
+// secrets never reach it.
+func startedDetail(o *options, cm kafka.ConfigMap) map[string]string {
+	detail := map[string]string{"name": o.name, "close": o.close}
+	o.commit.describe(detail)
+	for k, v := range cm {
+		if !config.IsSecret(k) {
+			detail[k] = fmt.Sprint(v)
+		}
+	}
+	return detail
 }
 
 // consume polls until the context ends, --max-messages or --idle-exit is
