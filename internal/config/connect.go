@@ -37,7 +37,9 @@ func (c *Connection) CheckRegistry(ctx context.Context) error {
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.Registry+"/subjects", nil)
 	if err != nil {
-		return cli.Usagef("--registry %q is not a URL: %v", c.Registry, err)
+		// url.Parse's error quotes the whole URL, password included.
+		shown := RedactURL(c.Registry)
+		return cli.Usagef("--registry %q is not a URL: %s", shown, strings.ReplaceAll(err.Error(), c.Registry, shown))
 	}
 	if c.registryUser != "" {
 		req.SetBasicAuth(c.registryUser, c.registryPass)
@@ -47,20 +49,20 @@ func (c *Connection) CheckRegistry(ctx context.Context) error {
 		if terr := c.registryTLSError(err); terr != nil {
 			return terr
 		}
-		return &cli.UnreachableError{Service: "schema registry", Addr: c.Registry, Waited: c.Timeout, Err: errors.Unwrap(err)}
+		return &cli.UnreachableError{Service: "schema registry", Addr: RedactURL(c.Registry), Waited: c.Timeout, Err: errors.Unwrap(err)}
 	}
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, resp.Body)
 	switch {
 	case resp.StatusCode == http.StatusUnauthorized, resp.StatusCode == http.StatusForbidden:
 		if c.registryUser == "" {
-			return fmt.Errorf("schema registry at %s wants credentials (%s): set basic.auth.user.info=KEY:SECRET in --config", c.Registry, resp.Status)
+			return fmt.Errorf("schema registry at %s wants credentials (%s): set basic.auth.user.info=KEY:SECRET in --config", RedactURL(c.Registry), resp.Status)
 		}
-		return fmt.Errorf("schema registry at %s refused the credentials (%s): check basic.auth.user.info", c.Registry, resp.Status)
+		return fmt.Errorf("schema registry at %s refused the credentials (%s): check basic.auth.user.info", RedactURL(c.Registry), resp.Status)
 	case resp.StatusCode == http.StatusBadRequest && strings.HasPrefix(c.Registry, "http://"):
-		return fmt.Errorf("schema registry at %s answered %s to GET /subjects: if it serves TLS, use an https:// schema.registry.url", c.Registry, resp.Status)
+		return fmt.Errorf("schema registry at %s answered %s to GET /subjects: if it serves TLS, use an https:// schema.registry.url", RedactURL(c.Registry), resp.Status)
 	case resp.StatusCode != http.StatusOK:
-		return fmt.Errorf("schema registry at %s answered %s to GET /subjects", c.Registry, resp.Status)
+		return fmt.Errorf("schema registry at %s answered %s to GET /subjects", RedactURL(c.Registry), resp.Status)
 	}
 	return nil
 }
@@ -248,17 +250,17 @@ func (c *Connection) registryTLSError(err error) error {
 	hint := "check schema.registry.ssl.ca.location or ssl.ca.location"
 	switch {
 	case errors.As(err, &unknownAuth):
-		return &SecurityError{Service: "schema registry", Addr: c.Registry, Msg: "presented a certificate signed by an unknown authority: " + hint}
+		return &SecurityError{Service: "schema registry", Addr: RedactURL(c.Registry), Msg: "presented a certificate signed by an unknown authority: " + hint}
 	case errors.As(err, &hostname):
-		return &SecurityError{Service: "schema registry", Addr: c.Registry, Msg: "presented a certificate for another host (" + hostname.Error() + ")"}
+		return &SecurityError{Service: "schema registry", Addr: RedactURL(c.Registry), Msg: "presented a certificate for another host (" + hostname.Error() + ")"}
 	case errors.As(err, &invalid):
-		return &SecurityError{Service: "schema registry", Addr: c.Registry, Msg: "presented an invalid certificate (" + invalid.Error() + "): " + hint}
+		return &SecurityError{Service: "schema registry", Addr: RedactURL(c.Registry), Msg: "presented an invalid certificate (" + invalid.Error() + "): " + hint}
 	case errors.As(err, &verify):
-		return &SecurityError{Service: "schema registry", Addr: c.Registry, Msg: "presented a certificate the client does not trust (" + verify.Err.Error() + "): " + hint}
+		return &SecurityError{Service: "schema registry", Addr: RedactURL(c.Registry), Msg: "presented a certificate the client does not trust (" + verify.Err.Error() + "): " + hint}
 	case errors.As(err, &recordHdr):
-		return &SecurityError{Service: "schema registry", Addr: c.Registry, Msg: "does not speak TLS: check the scheme of schema.registry.url"}
+		return &SecurityError{Service: "schema registry", Addr: RedactURL(c.Registry), Msg: "does not speak TLS: check the scheme of schema.registry.url"}
 	case strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
-		return &SecurityError{Service: "schema registry", Addr: c.Registry, Msg: "speaks plain HTTP: use an http:// schema.registry.url"}
+		return &SecurityError{Service: "schema registry", Addr: RedactURL(c.Registry), Msg: "speaks plain HTTP: use an http:// schema.registry.url"}
 	}
 	return nil
 }

@@ -59,7 +59,7 @@ func (c *Connection) printClient(w io.Writer, cm kafka.ConfigMap) {
 
 func (c *Connection) printRegistry(w io.Writer) {
 	fmt.Fprintln(w, "# schema registry")
-	fmt.Fprintf(w, "schema.registry.url=%s\n", c.Registry)
+	fmt.Fprintf(w, "schema.registry.url=%s\n", RedactURL(c.Registry))
 	if c.registryUser != "" {
 		fmt.Fprintln(w, "basic.auth.credentials.source=USER_INFO")
 		fmt.Fprintf(w, "basic.auth.user.info=%s:%s\n", c.registryUser, Masked)

@@ -64,3 +64,32 @@ func IsSecret(key string) bool {
 	}
 	return false
 }
+
+// RedactURL hides the password of a URL's userinfo
+// (http://alice:SECRET@host becomes http://alice:********@host) and leaves
+// the rest as written. It works on the text, so that a URL too broken to
+// parse is redacted too. Every place that shows the registry's URL, in
+// --print-config or in an error, shows it through RedactURL.
+func RedactURL(s string) string {
+	scheme, rest, ok := strings.Cut(s, "://")
+	if !ok {
+		scheme, rest = "", s
+	}
+	end := strings.IndexAny(rest, "/?#")
+	if end < 0 {
+		end = len(rest)
+	}
+	at := strings.LastIndex(rest[:end], "@")
+	if at < 0 {
+		return s
+	}
+	user, _, hasPass := strings.Cut(rest[:at], ":")
+	if !hasPass {
+		return s
+	}
+	out := user + ":" + Masked + rest[at:]
+	if ok {
+		out = scheme + "://" + out
+	}
+	return out
+}
