@@ -63,7 +63,9 @@ type Connection struct {
 	printed        map[string]bool
 }
 
-// Overrides collects repeatable -X key=value flags.
+// Overrides collects repeatable -X key=value flags. A malformed one is kept
+// with an empty key and refused by Load (see badOverride): the flag package
+// quotes a refused value in its error, and the text may hold a secret.
 type Overrides [][2]string
 
 func (o *Overrides) String() string { return fmt.Sprint(len(*o), " overrides") }
@@ -72,10 +74,25 @@ func (o *Overrides) String() string { return fmt.Sprint(len(*o), " overrides") }
 func (o *Overrides) Set(s string) error {
 	k, v, ok := strings.Cut(s, "=")
 	if !ok || strings.TrimSpace(k) == "" {
-		return fmt.Errorf("-X takes key=value, got %q", s)
+		*o = append(*o, [2]string{"", s})
+		return nil
 	}
 	*o = append(*o, [2]string{strings.TrimSpace(k), v})
 	return nil
+}
+
+// badOverride is the error for a malformed -X text. It quotes the text
+// unless it names a secret property: then it names the key and hides what
+// follows it (-X 'sasl.password:PW' is the usual slip), or, when no key can
+// be told apart, shows nothing of it.
+func badOverride(s string) error {
+	if !IsSecret(s) {
+		return cli.Usagef("-X takes key=value, got %q", s)
+	}
+	if i := strings.IndexAny(s, ": \t"); i > 0 && IsSecret(s[:i]) {
+		return cli.Usagef("-X takes key=value, got %q followed by %q and a value not shown (%s holds a secret)", s[:i], s[i:i+1], s[:i])
+	}
+	return cli.Usagef("-X takes key=value, got a text that names a secret property (not shown)")
 }
 
 // RegisterFlags adds the connection flags to fs.
@@ -117,6 +134,11 @@ func (c *Connection) Load() error {
 	for _, kv := range fromFile {
 		if err := c.route(kv[0], kv[1], &c.kafkaProps); err != nil {
 			return err
+		}
+	}
+	for _, kv := range c.Overrides {
+		if kv[0] == "" {
+			return badOverride(kv[1])
 		}
 	}
 	for _, kv := range c.Overrides {

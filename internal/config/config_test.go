@@ -2,8 +2,11 @@ package config
 
 import (
 	"errors"
+	"flag"
+	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
@@ -186,10 +189,39 @@ func TestOverridesFlag(t *testing.T) {
 	if err := o.Set("a.b=c=d"); err != nil || o[0] != [2]string{"a.b", "c=d"} {
 		t.Errorf("Set(a.b=c=d) = %v, %q", err, o)
 	}
-	for _, bad := range []string{"novalue", "=x"} {
-		if err := o.Set(bad); err == nil {
-			t.Errorf("Set(%q) accepted", bad)
-		}
+}
+
+// A malformed -X is a one-line usage error, from the command line through
+// Load. It quotes the text, unless the text names a secret: then the key is
+// named and the value is never shown.
+func TestMalformedOverride(t *testing.T) {
+	for _, tc := range []struct{ x, want string }{
+		{"novalue", `-X takes key=value, got "novalue"`},
+		{"=x", `-X takes key=value, got "=x"`},
+		{"linger.ms:5", `-X takes key=value, got "linger.ms:5"`},
+		{"sasl.password:PW-9c1", `-X takes key=value, got "sasl.password" followed by ":" and a value not shown (sasl.password holds a secret)`},
+		{"ssl.key.password PW-9c1", `-X takes key=value, got "ssl.key.password" followed by " " and a value not shown (ssl.key.password holds a secret)`},
+		{"sasl.passwordPW-9c1", `-X takes key=value, got a text that names a secret property (not shown)`},
+		{"sasl.oauthbearer.assertion.private.key.passphrase:PW-9c1", `got "sasl.oauthbearer.assertion.private.key.passphrase" followed by ":" and a value not shown`},
+	} {
+		t.Run(tc.x, func(t *testing.T) {
+			var c Connection
+			fs := flag.NewFlagSet("producer", flag.ContinueOnError)
+			c.RegisterFlags(fs)
+			err := cli.Parse(fs, []string{"-X", tc.x}, io.Discard)
+			if err == nil {
+				err = c.Load()
+			}
+			if err == nil || cli.Code(err) != cli.ExitUsage {
+				t.Fatalf("-X %q: err = %v, want a usage error", tc.x, err)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("-X %q: %q, want %q", tc.x, err, tc.want)
+			}
+			if strings.Contains(err.Error(), "PW-9c1") {
+				t.Errorf("-X %q: the error shows the secret: %q", tc.x, err)
+			}
+		})
 	}
 }
 
