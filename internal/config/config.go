@@ -228,30 +228,6 @@ var javaOnly = map[string]bool{
 	"value.deserializer": true,
 }
 
-// parseJAAS pulls username and password out of a PlainLoginModule or
-// ScramLoginModule line:
-//
-//	org.apache.kafka.common.security.plain.PlainLoginModule required username='KEY' password='SECRET';
-func parseJAAS(s string) (user, pass string, err error) {
-	for _, f := range strings.Fields(strings.TrimSuffix(strings.TrimSpace(s), ";")) {
-		k, v, ok := strings.Cut(f, "=")
-		if !ok {
-			continue
-		}
-		v = strings.Trim(v, `'"`)
-		switch k {
-		case "username":
-			user = v
-		case "password":
-			pass = v
-		}
-	}
-	if user == "" || pass == "" {
-		return "", "", cli.Usagef("sasl.jaas.config: expected username='...' password='...' in a LoginModule line")
-	}
-	return user, pass, nil
-}
-
 // ReadProperties reads a Java-style properties file (key=value or key: value,
 // # and ! comments, backslash continuations) and returns its entries in file
 // order. ${...} is not expanded, so placeholders such as {{ API_KEY }} stay
