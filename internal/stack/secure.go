@@ -164,14 +164,62 @@ func (o *SecureOptions) check() error {
 	if st, err := os.Stat(o.Dir); err != nil || !st.IsDir() {
 		return cli.Usagef("--secure-dir %q is not a directory", o.Dir)
 	}
+	for _, name := range []string{"ca.pem", "client.properties"} {
+		if err := refuseSymlink(filepath.Join(o.Dir, name)); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+// refuseSymlink refuses a symlink, or anything but a regular file, where
+// the secure stack writes one of its files: writing through it would put
+// the credentials wherever it points.
+func refuseSymlink(path string) error {
+	st, err := os.Lstat(path)
+	switch {
+	case err != nil:
+		return nil // absent (or unreadable: creating it will say)
+	case st.Mode()&os.ModeSymlink != 0:
+		return cli.Usagef("--secure-dir: %s is a symlink; remove it, or choose another --secure-dir (the stack writes its credentials there and never through a link)", path)
+	case !st.Mode().IsRegular():
+		return cli.Usagef("--secure-dir: %s is not a regular file; remove it, or choose another --secure-dir", path)
+	}
+	return nil
+}
+
+// writeAnew replaces path with a new file holding data, with mode perm
+// whatever the old file's: it writes a temporary file in the same directory
+// and renames it over path, so the file never exists with the wrong mode or
+// half written, and a symlink at path is replaced, never written through.
+func writeAnew(path string, data []byte, perm os.FileMode) error {
+	if err := refuseSymlink(path); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name()) // after a successful rename there is nothing to remove
+	if err := f.Chmod(perm); err != nil {
+		f.Close()
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
 }
 
 // writeClientFiles writes ca.pem and client.properties into the secure dir.
 func (s *Secrets) writeClientFiles(bootstrap, registryURL string) error {
 	s.CAFile = filepath.Join(s.Dir, "ca.pem")
 	s.PropertiesFile = filepath.Join(s.Dir, "client.properties")
-	if err := os.WriteFile(s.CAFile, s.CAPEM, 0o644); err != nil {
+	if err := writeAnew(s.CAFile, s.CAPEM, 0o644); err != nil {
 		return fmt.Errorf("unable to write the secure stack's CA: %w", err)
 	}
 	props := fmt.Sprintf(`# offsetlab embedded stack (stack --secure): throwaway credentials and CA,
@@ -189,7 +237,7 @@ basic.auth.credentials.source=USER_INFO
 basic.auth.user.info=%s:%s
 `, s.NotAfter.UTC().Format(time.RFC3339), bootstrap, s.Mechanism, s.User, s.Password, s.CAFile,
 		registryURL, s.RegistryUser, s.RegistrySecret)
-	if err := os.WriteFile(s.PropertiesFile, []byte(props), 0o600); err != nil {
+	if err := writeAnew(s.PropertiesFile, []byte(props), 0o600); err != nil {
 		return fmt.Errorf("unable to write the secure stack's client.properties: %w", err)
 	}
 	return nil
