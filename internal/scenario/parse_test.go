@@ -75,7 +75,7 @@ func TestParseErrors(t *testing.T) {
 // What parses is typed: a sleep that says why, a wait with its bound, and
 // the chaos rounds drawn from the seed.
 func TestParseSteps(t *testing.T) {
-	sc, err := Parse("x/ok.txtar", []byte(`# A claim
+	_, err := Parse("x/ok.txtar", []byte(`# A claim
 # on two lines.
 
 produce 100 --partition 0
@@ -89,7 +89,7 @@ expect replayed == since c1#4 a
 	if err == nil {
 		t.Fatal("a since with a snapshot never taken parsed")
 	}
-	sc, err = Parse("x/ok.txtar", []byte(`# A claim
+	sc, err := Parse("x/ok.txtar", []byte(`# A claim
 # on two lines.
 
 produce 100 --partition 0

@@ -15,6 +15,7 @@ import (
 
 	"github.com/offsetlab/offsetlab/internal/ledger"
 	"github.com/offsetlab/offsetlab/internal/logread"
+	"github.com/offsetlab/offsetlab/internal/verify"
 )
 
 // A program under test is any consumer process a story starts with
@@ -222,7 +223,7 @@ func (r *run) programFailure() error {
 // forwarded to $OFFSETLAB_OUTPUT, from its start to its end, read_committed,
 // as one incarnation per group: the records it holds, with the run and
 // sequence the producer stamped, are what the group processed.
-func (r *run) outputReads() ([]incarnationOf, error) {
+func (r *run) outputReads() ([]verify.Incarnation, error) {
 	groups := map[string]bool{}
 	for name, prog := range r.programs {
 		if prog.observe == observeOutput {
@@ -253,15 +254,9 @@ func (r *run) outputReads() ([]incarnationOf, error) {
 			return nil, fmt.Errorf("reading the output topic %s: %w", topic, err)
 		}
 	}
-	var incs []incarnationOf
+	var incs []verify.Incarnation
 	for _, g := range sortedKeys(groups) {
-		incs = append(incs, incarnationOf{name: "output " + topic, group: g, events: events})
+		incs = append(incs, verify.Incarnation{Name: "output " + topic, Group: g, Events: events})
 	}
 	return incs, nil
-}
-
-// incarnationOf is an incarnation the runner built itself.
-type incarnationOf struct {
-	name, group string
-	events      []ledger.Event
 }

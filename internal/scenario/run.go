@@ -148,6 +148,7 @@ type run struct {
 	props     string                // $OFFSETLAB_CONFIG for programs, once written
 	closers   []func() error        // what to close and remove when the story ends
 	producers int
+	acks      ackedRead // the producers' acked ledgers as this step read them
 	rows      map[rowKey]*Row
 	// committed is each group's committed offsets at the last accounting.
 	committed map[string]verify.Offsets
@@ -236,6 +237,7 @@ func Run(ctx context.Context, sc *Scenario, env Env) *Result {
 			continue
 		}
 		fmt.Fprintf(r.out, "  > %s\n", r.expand(l.Text))
+		r.acks = ackedRead{}
 		err := l.Step.run(r)
 		if err == nil && ctx.Err() != nil {
 			err = ctx.Err()
@@ -265,6 +267,7 @@ func Run(ctx context.Context, sc *Scenario, env Env) *Result {
 			break
 		}
 	}
+	r.acks = ackedRead{}
 	if !res.Interrupted {
 		r.account(res)
 	}

@@ -19,7 +19,6 @@ func init() {
 // the member gets its own partitions back and nobody else moved them in
 // between, so the snapshot is exactly what it must resume from.
 type chaosStep struct {
-	names  []string
 	rounds []chaosRound
 }
 
@@ -48,10 +47,10 @@ func parseChaos(p *parser, args []string) (step, error) {
 	}
 	// The seed decides every round now, so the story knows how many runs
 	// each member will have had (for NAME#RUN after it).
-	st := &chaosStep{names: args[2:]}
+	names, st := args[2:], &chaosStep{}
 	rng := rand.New(rand.NewPCG(seed, seed))
 	for range rounds {
-		name := st.names[rng.IntN(len(st.names))]
+		name := names[rng.IntN(len(names))]
 		st.rounds = append(st.rounds, chaosRound{name, time.Duration(100+rng.IntN(400)) * time.Millisecond})
 		p.consumers[name]++
 	}

@@ -356,9 +356,7 @@ func (r *run) accounting() (*verify.Accounting, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, o := range outputs {
-		incs = append(incs, verify.Incarnation{Name: o.name, Group: o.group, Events: o.events})
-	}
+	incs = append(incs, outputs...)
 	r.committed = committed
 	return verify.Account(acked, incs, committed), nil
 }
@@ -381,7 +379,7 @@ func (r *run) incarnation(name string, n int) (verify.Incarnation, error) {
 		inc.Group = r.groups[name]
 	}
 	if inc.Detail("exec") != "" {
-		inc = identify(inc, ackedIndex(r.ackedEvents()))
+		inc = identify(inc, r.ackedIndex())
 	}
 	return inc, err
 }
@@ -403,9 +401,12 @@ func (r *run) failedIn(group string, err error) error {
 }
 
 // ackedIndex finds an acknowledged record by where it is.
-func ackedIndex(acked []ledger.Event) map[verify.TP]map[int64]ledger.Record {
+func (r *run) ackedIndex() map[verify.TP]map[int64]ledger.Record {
+	if r.acks.index != nil {
+		return r.acks.index
+	}
 	index := map[verify.TP]map[int64]ledger.Record{}
-	for _, e := range acked {
+	for _, e := range r.ackedEvents() {
 		if e.Type != ledger.Acked || e.Record == nil {
 			continue
 		}
@@ -415,6 +416,7 @@ func ackedIndex(acked []ledger.Event) map[verify.TP]map[int64]ledger.Record {
 		}
 		index[t][e.Record.Offset] = *e.Record
 	}
+	r.acks.index = index
 	return index
 }
 
@@ -434,12 +436,24 @@ func identify(inc verify.Incarnation, index map[verify.TP]map[int64]ledger.Recor
 	return inc
 }
 
-// ackedEvents reads every producer's acked ledger.
+// ackedEvents reads every producer's acked ledger, once per step: a
+// background producer may still be adding to it, so the next step reads
+// it again.
 func (r *run) ackedEvents() []ledger.Event {
-	var acked []ledger.Event
+	if r.acks.events != nil {
+		return r.acks.events
+	}
+	acked := []ledger.Event{}
 	for _, name := range sortedKeys(r.acked) {
 		events, _ := ledger.Read(r.acked[name]) // a producer killed early may have none
 		acked = append(acked, events...)
 	}
+	r.acks.events = acked
 	return acked
+}
+
+// ackedRead is what one step read of the producers' acked ledgers.
+type ackedRead struct {
+	events []ledger.Event
+	index  map[verify.TP]map[int64]ledger.Record
 }

@@ -197,14 +197,6 @@ func checkPerGroup(t *testing.T, res *scenario.Result, want map[string][2]int64)
 	}
 }
 
-func find(catalog []*scenario.Scenario, name string) (*scenario.Scenario, error) {
-	stories, err := resolveOne(catalog, name)
-	if err != nil {
-		return nil, err
-	}
-	return stories[0], nil
-}
-
 // A deliberately wrong expectation fails the run with a message that names
 // the partitions and the figures, and keeps the ledgers.
 func TestWrongExpectationFails(t *testing.T) {
@@ -264,19 +256,35 @@ wait c1 processed 1000 within 1s
 		}
 	}
 	// The consumer was killed, not left to finish: its ledger ends without
-	// a stopped event and grows no more.
+	// a stopped event, and no process writing it is alive.
 	path := filepath.Join(res.Dir, "c1.1.jsonl")
-	before, err := os.ReadFile(path)
+	ledger, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if bytes.Contains(before, []byte(`"type":"stopped"`)) {
+	if bytes.Contains(ledger, []byte(`"type":"stopped"`)) {
 		t.Error("the consumer stopped cleanly: it was left running after the failure")
 	}
-	time.Sleep(300 * time.Millisecond) // three of its records' processing time
-	if after, _ := os.ReadFile(path); len(after) != len(before) {
-		t.Error("the consumer went on writing its ledger after Run returned")
+	if pids := processesWith(t, path); len(pids) > 0 {
+		t.Errorf("processes %v still write %s after Run returned", pids, path)
 	}
+}
+
+// processesWith lists the live processes whose command line holds arg.
+func processesWith(t *testing.T, arg string) []string {
+	t.Helper()
+	cmdlines, err := filepath.Glob("/proc/[0-9]*/cmdline")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pids []string
+	for _, c := range cmdlines {
+		b, err := os.ReadFile(c) // a process that ended meanwhile has none
+		if err == nil && slices.Contains(strings.Split(string(b), "\x00"), arg) {
+			pids = append(pids, filepath.Base(filepath.Dir(c)))
+		}
+	}
+	return pids
 }
 
 // SIGINT or SIGTERM during a run reports it as interrupted (exit 130), not
