@@ -127,6 +127,14 @@ func DiscardLogs(logs chan kafka.LogEvent) {
 	}
 }
 
+// PrintLogs writes a client's log lines to w, as librdkafka prints them
+// itself: for -X debug=..., which asks for them.
+func PrintLogs(logs chan kafka.LogEvent, w io.Writer) {
+	for l := range logs {
+		fmt.Fprintf(w, "%%%d|%s|%s| %s\n", l.Level, l.Timestamp.Format("15:04:05.000"), l.Tag, l.Message)
+	}
+}
+
 // SecurityError is a broker or registry that answered but refused the
 // connection: wrong credentials, none, or a certificate the client does not
 // trust. Its message names the setting to check.

@@ -62,9 +62,21 @@ const (
 // partitions wait for it until its session times out) and prints the
 // summary. It is what SIGTERM gets; SIGKILL gets
 // none of it.
-func (c *consumer) close() error {
+func (c *consumer) close(cause error) error {
 	var err error
 	c.closeOnce.Do(func() {
+		if fatal(cause) {
+			// A fatal error (a fenced or refused static instance) has put
+			// the member out of its group for good: every commit fails, and
+			// Close() waits for a group that no longer has it (measured: it
+			// never returned within its bound). The process exits instead,
+			// which frees the client.
+			c.snapshot(c.stderr)
+			_ = c.ledger.Write(ledger.Event{Type: ledger.Stopped, Error: cause.Error()})
+			err = c.ledger.Close()
+			c.summary()
+			return
+		}
 		if c.o.close == closePauseFirst {
 			if parts, err := c.c.Assignment(); err == nil && len(parts) > 0 {
 				_ = c.c.Pause(parts)
@@ -82,12 +94,16 @@ func (c *consumer) close() error {
 		if lerr := c.ledger.Close(); err == nil && lerr != nil {
 			err = lerr
 		}
-		s := &c.stats
-		fmt.Fprintf(c.stderr, "consumed %d, processed %d, bad %d, commits %d (failed %d)\n",
-			s.Consumed, s.Processed, s.Bad, s.Commits, s.CommitsFailed)
-		c.o.commit.summary(c.stderr)
+		c.summary()
 	})
 	return err
+}
+
+func (c *consumer) summary() {
+	s := &c.stats
+	fmt.Fprintf(c.stderr, "consumed %d, processed %d, bad %d, commits %d (failed %d)\n",
+		s.Consumed, s.Processed, s.Bad, s.Commits, s.CommitsFailed)
+	c.o.commit.summary(c.stderr)
 }
 
 // closeBound is how long Close() may take: --timeout for the broker to

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -29,6 +30,9 @@ type options struct {
 	maxMessages       int64
 	idleExit          time.Duration
 	processDelay      time.Duration
+	stallAt           int64         // --stall N:D: the Nth record handed over ...
+	stall             time.Duration // ... takes D to process
+	maxPollInterval   time.Duration
 	staticID          string
 	protocol          string
 	assignor          string
@@ -94,6 +98,9 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.Int64Var(&o.maxMessages, "max-messages", 0, "stop cleanly after processing this many records (0: no limit)")
 	fs.DurationVar(&o.idleExit, "idle-exit", 0, "stop cleanly after this long without a record, counted from the last record or assignment (0: never)")
 	fs.DurationVar(&o.processDelay, "process-delay", 0, "time each record takes to process (simulated work)")
+	var stall string
+	fs.StringVar(&stall, "stall", "", "`N[:DURATION]`: the Nth record this run is handed takes DURATION to process instead of --process-delay, as a slow call would (default: twice --max-poll-interval, so librdkafka leaves the group in the meantime)")
+	fs.DurationVar(&o.maxPollInterval, "max-poll-interval", 0, "max.poll.interval.ms: the longest the application may take between polls before librdkafka leaves the group for it (default librdkafka's 5m)")
 	fs.StringVar(&o.staticID, "static-id", "", "group.instance.id: static membership, so a restart within the session timeout keeps its partitions")
 	fs.StringVar(&o.protocol, "protocol", "classic", "group protocol: classic, or consumer (KIP-848)")
 	fs.StringVar(&o.assignor, "assignor", "", "partition assignor: range, roundrobin or cooperative-sticky (classic); uniform or range (consumer)")
@@ -123,6 +130,9 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		if t = strings.TrimSpace(t); t != "" {
 			o.topics = append(o.topics, t)
 		}
+	}
+	if err := o.parseStall(stall); err != nil {
+		return nil, err
 	}
 	if err := o.validate(commit, set); err != nil {
 		return nil, err
@@ -185,6 +195,28 @@ const (
 	defaultHeartbeatInterval = 3 * time.Second
 )
 
+// parseStall reads --stall N:DURATION.
+func (o *options) parseStall(s string) error {
+	if s == "" {
+		return nil
+	}
+	n, d, timed := strings.Cut(s, ":")
+	var err error
+	if o.stallAt, err = strconv.ParseInt(n, 10, 64); err == nil && timed {
+		o.stall, err = time.ParseDuration(d)
+	}
+	if err != nil || o.stallAt < 1 || timed && o.stall <= 0 {
+		return cli.Usagef("--stall %q is not N[:DURATION] (accepted: the record's number from 1 and a positive duration, e.g. --stall 50:8s)", s)
+	}
+	if !timed && o.maxPollInterval <= 0 {
+		return cli.Usagef("--stall %s without a duration stalls for twice --max-poll-interval, and none was given (accepted: --stall N:DURATION, or --max-poll-interval D)", s)
+	}
+	if !timed {
+		o.stall = 2 * o.maxPollInterval
+	}
+	return nil
+}
+
 // checkTimings refuses a heartbeat that is not more frequent than the
 // session timeout, the rule Kafka states for heartbeat.interval.ms ("must
 // be set lower than session.timeout.ms"). librdkafka does not enforce it:
@@ -193,6 +225,9 @@ const (
 // after the rebalance that follows. A flag not given counts as librdkafka's
 // default.
 func (o *options) checkTimings() error {
+	if o.maxPollInterval < 0 || o.maxPollInterval > 0 && o.maxPollInterval < time.Millisecond {
+		return cli.Usagef("--max-poll-interval %s is not an interval (accepted: 1ms or more; 0 for librdkafka's default 5m)", o.maxPollInterval)
+	}
 	if o.protocol != "classic" {
 		return nil
 	}
@@ -203,6 +238,9 @@ func (o *options) checkTimings() error {
 	heartbeat := fmt.Sprintf("--heartbeat-interval %s", o.heartbeatInterval)
 	if o.heartbeatInterval <= 0 {
 		heartbeat = fmt.Sprintf("the default heartbeat interval %s", defaultHeartbeatInterval)
+	}
+	if o.maxPollInterval != 0 && o.maxPollInterval < cmp.Or(max(o.sessionTimeout, 0), defaultSessionTimeout) {
+		return cli.Usagef("--max-poll-interval %s must be no lower than %s: librdkafka refuses max.poll.interval.ms < session.timeout.ms", o.maxPollInterval, session)
 	}
 	if cmp.Or(max(o.heartbeatInterval, 0), defaultHeartbeatInterval) < cmp.Or(max(o.sessionTimeout, 0), defaultSessionTimeout) {
 		return nil
@@ -247,6 +285,9 @@ func (o *options) configMap() kafka.ConfigMap {
 	}
 	if o.heartbeatInterval > 0 {
 		cm["heartbeat.interval.ms"] = int(o.heartbeatInterval / time.Millisecond)
+	}
+	if o.maxPollInterval > 0 {
+		cm["max.poll.interval.ms"] = int(o.maxPollInterval / time.Millisecond)
 	}
 	return o.conn.ConfigMap(cm)
 }

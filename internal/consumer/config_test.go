@@ -87,7 +87,7 @@ func TestCheck(t *testing.T) {
 		return clitest.Refusal{Args: slices.Concat(base, args), Want: want}
 	}
 	clitest.CheckLikeRun(t, Check, func(args []string) error { _, err := parse(args, io.Discard); return err },
-		slices.Concat(base, []string{"--commit", "store-after-process", "--reset", "none", "--auto-commit-interval", "1s", "--session-timeout", "6s", "--heartbeat-interval", "2s"}),
+		slices.Concat(base, []string{"--commit", "store-after-process", "--reset", "none", "--auto-commit-interval", "1s", "--session-timeout", "6s", "--heartbeat-interval", "2s", "--max-poll-interval", "6s", "--stall", "5"}),
 		[]clitest.Refusal{
 			refuse([]string{"--commit", "often"}, `--commit "often" is not a commit mode (accepted: async, auto, commit-before-process, store-after-process, sync, transactional)`),
 			refuse([]string{"--colour", "red"}, "flag provided but not defined: -colour (see -h)"),
@@ -103,5 +103,9 @@ func TestCheck(t *testing.T) {
 			refuse([]string{"--close", "paused"}, `--close "paused" is not a way to close (accepted: pause-first, plain)`),
 			refuse([]string{"--commit", "sync", "--output", "out"}, "--output goes with --commit transactional (consume-transform-produce), not --commit sync"),
 			refuse([]string{"--commit", "transactional"}, "--commit transactional needs --output TOPIC: the topic each consumed record is produced to, in the transaction that commits its offset"),
+			refuse([]string{"--max-poll-interval", "-1s"}, "--max-poll-interval -1s is not an interval (accepted: 1ms or more; 0 for librdkafka's default 5m)"),
+			refuse([]string{"--max-poll-interval", "10s"}, "--max-poll-interval 10s must be no lower than the default session timeout 45s: librdkafka refuses max.poll.interval.ms < session.timeout.ms"),
+			refuse([]string{"--stall", "0:1s"}, `--stall "0:1s" is not N[:DURATION] (accepted: the record's number from 1 and a positive duration, e.g. --stall 50:8s)`),
+			refuse([]string{"--stall", "3:-1s"}, `--stall "3:-1s" is not N[:DURATION] (accepted: the record's number from 1 and a positive duration, e.g. --stall 50:8s)`),
 		})
 }

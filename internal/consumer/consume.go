@@ -96,7 +96,11 @@ func newConsumer(ctx context.Context, o *options, stdout, stderr io.Writer) (*co
 		_ = c.ledger.Close()
 		return nil, config.ClientError("consumer", err)
 	}
-	go config.DiscardLogs(kc.Logs())
+	if _, debug := cm["debug"]; debug {
+		go config.PrintLogs(kc.Logs(), stderr)
+	} else {
+		go config.DiscardLogs(kc.Logs())
+	}
 	c.c = kc
 	c.de = serde.NewDeserializer(o.conn.RegistryClient())
 	c.committer = &committer{c: kc, ledger: c.ledger, stats: &c.stats, stderr: stderr}
@@ -107,7 +111,7 @@ func newConsumer(ctx context.Context, o *options, stdout, stderr io.Writer) (*co
 	}
 	if err := kc.SubscribeTopics(o.topics, c.rebalanced); err != nil {
 		err = fmt.Errorf("unable to subscribe to %v: %w", o.topics, err)
-		if cerr := c.close(); cerr != nil {
+		if cerr := c.close(err); cerr != nil {
 			err = fmt.Errorf("%w; then %w", err, cerr)
 		}
 		return nil, err
@@ -195,7 +199,12 @@ func (c *consumer) handle(m *kafka.Message) error {
 	}
 	// Simulated work. A SIGTERM meanwhile lets it finish, as a well-behaved
 	// application does, so the close commits only processed records.
-	time.Sleep(c.o.processDelay)
+	delay := c.o.processDelay
+	if c.stats.Consumed == c.o.stallAt {
+		delay = c.o.stall
+		fmt.Fprintf(c.stderr, "stalling %s on %s\n", delay, describe([]kafka.TopicPartition{m.TopicPartition}))
+	}
+	time.Sleep(delay)
 	if ok, err := c.o.commit.process(m); err != nil || !ok {
 		return err // not processed: the input was rewound, m comes again
 	}
@@ -226,7 +235,7 @@ func (c *consumer) onError(err error, m *kafka.Message) error {
 			re.Topic, re.Partition = *m.TopicPartition.Topic, m.TopicPartition.Partition
 		}
 		return re
-	case kerr.IsFatal():
+	case fatal(err):
 		return fmt.Errorf("fatal consumer error: %w", err)
 	}
 	fmt.Fprintf(c.stderr, "consumer error (librdkafka retries): %v\n", err)

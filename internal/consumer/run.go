@@ -29,7 +29,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	signal.Notify(snap, syscall.SIGUSR1)
 	defer signal.Stop(snap)
 	err = c.consume(ctx, snap)
-	if cerr := c.close(); err == nil {
+	if cerr := c.close(err); err == nil {
 		err = cerr
 	}
 	if err == nil && ctx.Err() != nil {

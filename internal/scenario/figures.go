@@ -16,7 +16,7 @@ func (r *run) mark(kind, name string) {
 
 // timeline draws the run to the file Env.Timeline names.
 func (r *run) timeline() error {
-	t := timeline.Run{Scenario: r.sc.Name, Claim: r.sc.Claim, Marks: r.res.Marks, Committed: map[string]map[tp.TP]int64{},
+	t := timeline.Run{Scenario: r.res.Title(), Claim: r.sc.Claim, Marks: r.res.Marks, Committed: map[string]map[tp.TP]int64{},
 		EndCommitted: r.committed}
 	for _, name := range sortedKeys(r.ledgers) {
 		for n := range r.ledgers[name] {

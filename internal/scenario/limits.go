@@ -24,6 +24,9 @@ type Limits struct {
 	// RebalanceDelay is group.initial.rebalance.delay.ms: how long a new
 	// classic group waits for more members before its first rebalance.
 	RebalanceDelay time.Duration
+	// Protocol is the group protocol the story's consumers use unless a
+	// start pins one (Env.Protocol): it says which session $SESSION is.
+	Protocol string
 }
 
 // kafkaDefaults are Apache Kafka's own values, assumed for a setting the
@@ -70,6 +73,15 @@ func (l Limits) Session() time.Duration {
 // least 100 ms (Kafka wants it well below the session timeout).
 func (l Limits) Heartbeat() time.Duration { return max(l.Session()/10, 100*time.Millisecond) }
 
+// GroupSession is the session timeout of the protocol the story runs under
+// ($SESSION): the classic one offsetlab's consumers ask for, or KIP-848's.
+func (l Limits) GroupSession() time.Duration {
+	if l.Protocol == Consumer {
+		return l.ConsumerSession
+	}
+	return l.Session()
+}
+
 // Longest is the longest session timeout a story's group may have, classic
 // or KIP-848: how long a kill -9 can take to show.
 func (l Limits) Longest() time.Duration { return max(l.Session(), l.ConsumerSession) }
@@ -81,7 +93,7 @@ func (l Limits) String() string {
 
 // vars are the story's timing variables: $SESSION and $CONSUMER_SESSION.
 func (l Limits) vars() map[string]string {
-	return map[string]string{"SESSION": l.Session().String(), "CONSUMER_SESSION": l.ConsumerSession.String()}
+	return map[string]string{"SESSION": l.GroupSession().String(), "CONSUMER_SESSION": l.ConsumerSession.String()}
 }
 
 // timing is a duration a story writes as a sum of literals and timing
@@ -111,7 +123,7 @@ func parseTiming(s string) (timing, error) {
 func (t timing) on(l Limits) time.Duration {
 	d := t.fixed
 	for _, v := range t.vars {
-		d += map[string]time.Duration{"SESSION": l.Session(), "CONSUMER_SESSION": l.ConsumerSession}[v]
+		d += map[string]time.Duration{"SESSION": l.GroupSession(), "CONSUMER_SESSION": l.ConsumerSession}[v]
 	}
 	return d
 }
@@ -128,7 +140,7 @@ func (sc *Scenario) SessionWaits(l Limits) time.Duration {
 		switch {
 		case s == nil || s.exec != nil || flagValue(s.flags, "static-id") != "":
 			return 0
-		case flagValue(s.flags, "protocol") == "consumer":
+		case flagValue(s.flags, "protocol") == Consumer, flagValue(s.flags, "protocol") == "" && l.Protocol == Consumer:
 			return l.ConsumerSession
 		}
 		if d, err := time.ParseDuration(flagValue(s.flags, "session-timeout")); err == nil {
@@ -137,6 +149,9 @@ func (sc *Scenario) SessionWaits(l Limits) time.Duration {
 		return l.Session()
 	}
 	for _, line := range sc.Lines {
+		if line.Protocol != "" && line.Protocol != l.Protocol {
+			continue
+		}
 		switch st := line.Step.(type) {
 		case *startStep:
 			starts[st.name] = st

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -44,7 +45,7 @@ func TestParseErrors(t *testing.T) {
 		{"snapshot not taken", "produce 10\nstart c1\nexpect resume c1 at-kill\n", `story.txtar:5: expect: resume: no snapshot "at-kill" was taken before this line`},
 		{"snapshot twice", "produce 10\nsnapshot a\nsnapshot a\n", `story.txtar:5: snapshot: snapshot "a" was already taken`},
 		{"run that does not exist", "produce 10\nstart c1\nsnapshot s\nexpect replayed == since c1#2 s\n", `story.txtar:6: expect: replayed: "c1#2": c1 has been started 1 times before this line; RUN is 1 to 1`},
-		{"unknown check", "produce 10\nexpect lots == 1\n", `story.txtar:4: expect: unknown check "lots"; accepted: commits-not-ahead, consumed, lost`},
+		{"unknown check", "produce 10\nexpect lots == 1\n", `story.txtar:4: expect: unknown check "lots"; accepted: commits-not-ahead, consumed, evictions, failed-commits, lost`},
 		{"bad op", "produce 10\nexpect lost =< 1\n", `story.txtar:4: expect: lost: unknown comparison "=<" (accepted: == <= >= < >)`},
 		{"among nobody", "produce 10\nexpect lost == 0 among c9\n", `story.txtar:4: expect: lost: no consumer "c9" was started before this line`},
 		{"unknown variable", "produce 10 --topic $TOPC\n", "story.txtar:3: unknown variable $TOPC; accepted: $TOPIC, $GROUP, $DIR"},
@@ -52,6 +53,16 @@ func TestParseErrors(t *testing.T) {
 		{"restart-broker without require", "produce 10\nrestart-broker\n", "story.txtar:4: restart-broker: restart-broker needs the embedded stack: put `require embedded` before it"},
 		{"position value", "produce 10\nstart c1\npositions c1\nexpect position c1 0 -5 none\n", `story.txtar:6: expect: position: "-5" is not an offset`},
 		{"same-assignment after one start", "produce 10\nstart c1\nexpect same-assignment c1\n", "story.txtar:5: expect: same-assignment: c1 has been started once before this line"},
+		{"fault on an unknown request", "require embedded\nfault OffsetComit REQUEST_TIMED_OUT\n", `story.txtar:4: fault: "OffsetComit" is not a request offsetlab faults; accepted: ConsumerGroupHeartbeat, Fetch, `},
+		{"fault with an unknown error", "require embedded\nfault OffsetCommit TIMED_OUT\n", `story.txtar:4: fault: "TIMED_OUT" is not an error offsetlab injects; accepted: COORDINATOR_LOAD_IN_PROGRESS, `},
+		{"fault without require", "fault OffsetCommit REQUEST_TIMED_OUT\n", "story.txtar:3: fault: needs the embedded stack: put `require embedded` before it"},
+		{"fault count", "require embedded\nfault OffsetCommit REQUEST_TIMED_OUT count 0\n", `story.txtar:4: fault: count "0" is not a number of requests (1 or more; until-healed for no limit)`},
+		{"fault group on a fetch", "require embedded\nfault Fetch NOT_LEADER_OR_FOLLOWER group g\n", "story.txtar:4: fault: Fetch carries no group (it is scoped by topic)"},
+		{"heal an unknown fault", "require embedded\nheal f1\n", `story.txtar:4: heal: no fault "f1" was set before this line`},
+		{"hits of a consumer", "produce 10\nstart c1\nwait c1 hits 1\n", "story.txtar:5: wait: hits: c1 is not a fault"},
+		{"unknown condition in brackets", "produce 10\n[kip848] start c1\n", `story.txtar:4: a line's condition is [classic] or [consumer] (the group protocol it runs under), not "[kip848]"`},
+		{"a classic flag under both protocols", "produce 10\nstart c1 --session-timeout 6s\n", "story.txtar:4: start: consumer flags, when the story runs under --protocol consumer: --session-timeout and --heartbeat-interval belong to the classic protocol"},
+		{"stall without max-poll", "produce 10\nstart c1 --stall 40\n", "story.txtar:4: start: consumer flags: --stall 40 without a duration stalls for twice --max-poll-interval"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Parse("story.txtar", []byte(claim+tc.story))
@@ -150,5 +161,45 @@ func TestParseFileMissing(t *testing.T) {
 	}
 	if _, err := ParseFile(filepath.Join(dir, "s.txtar")); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestProtocols: which group protocols a story runs under, and the lines
+// each protocol runs.
+func TestProtocols(t *testing.T) {
+	const claim = "# A claim.\n\n"
+	for _, tc := range []struct {
+		name, story string
+		want        []string
+		why         string
+	}{
+		{"own consumer", "produce 10\nstart c1\n", Protocols, ""},
+		{"pinned", "produce 10\nstart c1 --protocol consumer\nstart c2 --protocol consumer\n", []string{Consumer}, "its consumers pin --protocol consumer"},
+		{"pinned apart", "produce 10\nstart c1 --protocol consumer\nstart c2 --protocol classic\n", Protocols, ""},
+		{"program only", "produce 10\nstart p1 --exec 'true'\n", nil, "it starts no consumer of offsetlab's own"},
+		{"no consumer", "produce 10\n", nil, "it starts no consumer of offsetlab's own"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sc, err := Parse("story.txtar", []byte(claim+tc.story))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, why := sc.Protocols()
+			if !slices.Equal(got, tc.want) || !strings.HasPrefix(why, tc.why) {
+				t.Fatalf("Protocols() = %v, %q; want %v, %q", got, why, tc.want, tc.why)
+			}
+		})
+	}
+	sc, err := Parse("story.txtar", []byte(claim+"produce 10\n[classic] start c1 --session-timeout 6s\n[consumer] start c1\n# both\nstop c1\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for _, l := range sc.Lines {
+		lines = append(lines, l.Protocol+":"+l.Text)
+	}
+	want := []string{":produce 10", "classic:start c1 --session-timeout 6s", "consumer:start c1", ":both", ":stop c1"}
+	if !slices.Equal(lines, want) {
+		t.Fatalf("lines %q, want %q", lines, want)
 	}
 }

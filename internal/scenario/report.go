@@ -87,15 +87,15 @@ func sortPartitionNames(names []string) {
 func PrintTable(w io.Writer, res *Result) error {
 	switch {
 	case res.Skipped != "":
-		fmt.Fprintf(w, "--- SKIP %s: %s\n", res.Name, res.Skipped)
+		fmt.Fprintf(w, "--- SKIP %s: %s\n", res.Title(), res.Skipped)
 		return nil
 	case res.Interrupted:
-		fmt.Fprintf(w, "--- INTERRUPTED %s (%s)\n", res.Name, res.Duration.Round(time.Millisecond))
+		fmt.Fprintf(w, "--- INTERRUPTED %s (%s)\n", res.Title(), res.Duration.Round(time.Millisecond))
 		return nil
 	case res.Passed:
-		fmt.Fprintf(w, "--- PASS %s (%s)\n", res.Name, res.Duration.Round(time.Millisecond))
+		fmt.Fprintf(w, "--- PASS %s (%s)\n", res.Title(), res.Duration.Round(time.Millisecond))
 	default:
-		fmt.Fprintf(w, "--- FAIL %s (%s): %s\n", res.Name, res.Duration.Round(time.Millisecond), res.Error)
+		fmt.Fprintf(w, "--- FAIL %s (%s): %s\n", res.Title(), res.Duration.Round(time.Millisecond), res.Error)
 		if res.Dir != "" {
 			fmt.Fprintf(w, "    ledgers and snapshots kept in %s\n", res.Dir)
 		}
@@ -160,7 +160,7 @@ func JUnit(w io.Writer, results []*Result) error {
 	var total time.Duration
 	for _, res := range results {
 		total += res.Duration
-		tc := testcase{Name: res.Name, Classname: "offsetlab.scenarios", Time: seconds(res.Duration), SystemOut: res.Claim}
+		tc := testcase{Name: res.Title(), Classname: "offsetlab.scenarios", Time: seconds(res.Duration), SystemOut: res.Claim}
 		switch {
 		case res.Skipped != "":
 			suite.Skipped++

@@ -1,14 +1,18 @@
 package scenario
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
 	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/offsetlab/offsetlab/internal/config"
 	"github.com/offsetlab/offsetlab/internal/consumer"
@@ -56,6 +60,10 @@ type Env struct {
 	// Semantics is what `expect semantics` holds the consumers to:
 	// at-least-once (the default), at-most-once or exactly-once.
 	Semantics string
+	// Protocol is the group protocol the story's consumers use unless a
+	// start pins one: Classic (the default) or Consumer (KIP-848). Lines
+	// written [classic] or [consumer] run only under theirs.
+	Protocol string
 }
 
 // Semantics a consumer can be held to.
@@ -86,12 +94,17 @@ func (e *FailedError) ExitCode() int { return 1 }
 // Embedded is what the runner can do to an embedded stack it owns.
 type Embedded interface {
 	RestartBroker() error
+	// Cluster is the broker, for the faults a story injects.
+	Cluster() *kfake.Cluster
 }
 
 // Result is what a scenario run found.
 type Result struct {
 	Name string `json:"name"`
-	File string `json:"file,omitempty"`
+	// Protocol is the group protocol the story ran under; "" for a story
+	// whose consumers are all programs under test (their protocol is theirs).
+	Protocol string `json:"protocol,omitempty"`
+	File     string `json:"file,omitempty"`
 	// Group is the run's $GROUP; the rows name each group they are for.
 	Group   string `json:"group"`
 	Claim   string `json:"claim"`
@@ -123,20 +136,42 @@ type Verdict struct {
 	Error  string `json:"error,omitempty"`
 }
 
+// ID names the run where two runs of one story must not meet: its results
+// directory, and its $TOPIC and $GROUP. A KIP-848 run's ends in -kip848.
+func (res *Result) ID() string { return ID(res.Name, res.Protocol) }
+
+// ID is the ID of story name's run under protocol (see Result.ID).
+func ID(name, protocol string) string {
+	if protocol == Consumer {
+		return name + "-kip848"
+	}
+	return name
+}
+
+// Title is the story's name and the group protocol it ran under, for
+// reports, test names and timelines: "auto-commit-kill [consumer]".
+func (res *Result) Title() string {
+	if res.Protocol == "" {
+		return res.Name
+	}
+	return res.Name + " [" + res.Protocol + "]"
+}
+
 // Err is the failure, typed, for errors.As.
 func (r *Result) Err() error { return r.err }
 
 // run is the state of one scenario run.
 type run struct {
-	ctx   context.Context
-	env   Env
-	sc    *Scenario
-	dir   string
-	vars  map[string]string
-	sup   *supervisor.Supervisor
-	admin *groups.Admin
-	out   io.Writer
-	res   *Result
+	ctx      context.Context
+	protocol string // the group protocol of starts that pin none
+	env      Env
+	sc       *Scenario
+	dir      string
+	vars     map[string]string
+	sup      *supervisor.Supervisor
+	admin    *groups.Admin
+	out      io.Writer
+	res      *Result
 
 	limits    Limits // the cluster's group settings
 	snapshots map[string]*snapshot
@@ -155,6 +190,8 @@ type run struct {
 	killedAt  time.Time // when the last kill happened
 	// brokerConfigs are the overrides broker-config set, removed at the end.
 	brokerConfigs []string
+	// faults are the faults the story set, by name; healed when it ends.
+	faults map[string]*kfake.FaultHandle
 }
 
 // Run runs one scenario and reports what it found. It never panics on a
@@ -162,11 +199,18 @@ type run struct {
 // process the story started is killed at once, before the accounting.
 func Run(ctx context.Context, sc *Scenario, env Env) *Result {
 	start := time.Now()
+	protocol := cmp.Or(env.Protocol, Classic)
+	protocols, notHere := sc.Protocols()
 	res := &Result{Name: sc.Name, File: sc.File, Claim: sc.Claim}
+	if len(protocols) > 0 {
+		res.Protocol = protocol
+	}
 	defer func() { res.Duration = time.Since(start) }()
 	switch {
+	case len(protocols) > 0 && !slices.Contains(protocols, protocol):
+		res.Skipped = fmt.Sprintf("does not apply to the %s group protocol: %s", protocol, notHere)
 	case sc.Embedded && env.Embedded == nil:
-		res.Skipped = "needs the embedded stack (it restarts the broker or changes a config Kafka cannot change at run time); on a real cluster run it by hand"
+		res.Skipped = "needs the embedded stack (it restarts the broker, injects faults through its Fault API, or changes a config Kafka cannot change at run time); on a real cluster run it by hand"
 	case sc.NeedsConsumer && env.Consumer == "":
 		res.Skipped = "tests the program `scenarios run --consumer 'COMMAND'` names, and none was named"
 	}
@@ -174,7 +218,7 @@ func Run(ctx context.Context, sc *Scenario, env Env) *Result {
 		res.Passed = true
 		return res
 	}
-	dir, err := filepath.Abs(filepath.Join(env.Results, sc.Name))
+	dir, err := filepath.Abs(filepath.Join(env.Results, res.ID()))
 	if err != nil {
 		res.fail(ctx, err)
 		return res
@@ -191,12 +235,12 @@ func Run(ctx context.Context, sc *Scenario, env Env) *Result {
 			return res
 		}
 	}
-	name := sc.Name + "-" + env.RunID
+	name := res.ID() + "-" + env.RunID
 	res.Group = name
-	r := &run{ctx: ctx, env: env, sc: sc, dir: dir, out: env.Out, res: res,
+	r := &run{ctx: ctx, env: env, sc: sc, dir: dir, out: env.Out, res: res, protocol: protocol,
 		vars:      map[string]string{"TOPIC": name, "GROUP": name, "DIR": dir, "CONSUMER": env.Consumer},
 		snapshots: map[string]*snapshot{}, acked: map[string]string{}, ledgers: map[string][]string{},
-		starts: map[string]*startStep{}, groups: map[string]string{}, programs: map[string]*program{}, rows: map[rowKey]*Row{}}
+		starts: map[string]*startStep{}, groups: map[string]string{}, programs: map[string]*program{}, rows: map[rowKey]*Row{}, faults: map[string]*kfake.FaultHandle{}}
 	r.sup, err = supervisor.New(dir, []string{
 		"OFFSETLAB_BOOTSTRAP=" + env.Conn.Bootstrap, "OFFSETLAB_REGISTRY=" + env.Conn.Registry, "OFFSETLAB_CONFIG=" + env.Conn.File,
 	}, prefixed{env.Out})
@@ -210,6 +254,7 @@ func Run(ctx context.Context, sc *Scenario, env Env) *Result {
 		}
 	}()
 	defer r.sup.Close()
+	defer r.healAll()
 	if r.admin, err = groups.Open(ctx, &env.Conn); err != nil {
 		res.fail(ctx, err)
 		return res
@@ -222,6 +267,7 @@ func Run(ctx context.Context, sc *Scenario, env Env) *Result {
 		res.fail(ctx, fmt.Errorf("unable to read the cluster's group settings: %w", err))
 		return res
 	}
+	r.limits.Protocol = protocol
 	maps.Copy(r.vars, r.limits.vars())
 	if waits := sc.SessionWaits(r.limits); env.Budget > 0 && waits > env.Budget {
 		res.Skipped = fmt.Sprintf("on this cluster (%s) its kills wait %s for session timeouts, more than --budget %s", r.limits, waits, env.Budget)
@@ -230,8 +276,11 @@ func Run(ctx context.Context, sc *Scenario, env Env) *Result {
 		return res
 	}
 
-	fmt.Fprintf(r.out, "=== %s\n    %s\n", sc.Name, sc.Claim)
+	fmt.Fprintf(r.out, "=== %s\n    %s\n", res.Title(), sc.Claim)
 	for _, l := range sc.Lines {
+		if l.Protocol != "" && l.Protocol != protocol {
+			continue // a [classic] or [consumer] line of the other protocol
+		}
 		if l.Comment {
 			fmt.Fprintf(r.out, "    # %s\n", l.Text)
 			continue

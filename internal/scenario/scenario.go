@@ -34,6 +34,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/kballard/go-shellquote"
@@ -64,7 +65,20 @@ type Line struct {
 	Comment bool
 	Args    []string // verb and arguments, for steps
 	Step    step     // the parsed step, for non-comment lines
+	// Protocol is set on a step written [classic] or [consumer]: it runs
+	// only when the story's consumers use that group protocol, as a
+	// testscript line runs only under its [condition].
+	Protocol string
 }
+
+// Group protocols a story can run under: librdkafka's group.protocol.
+const (
+	Classic  = "classic"
+	Consumer = "consumer" // KIP-848
+)
+
+// Protocols are the group protocols, in the order a run takes them.
+var Protocols = []string{Classic, Consumer}
 
 // ParseError is a mistake in a script, found before anything ran. Its exit
 // code is 2, as for every bad input.
@@ -136,6 +150,10 @@ func Parse(file string, data []byte) (*Scenario, error) {
 				text = strings.TrimSpace(text[:i])
 				p.explained = true
 			}
+			protocol, text, err := protocolCondition(text)
+			if err != nil {
+				return nil, &ParseError{File: file, Line: n, Msg: err.Error()}
+			}
 			args, err := shellquote.Split(text)
 			if err != nil {
 				return nil, &ParseError{File: file, Line: n, Msg: err.Error()}
@@ -143,11 +161,12 @@ func Parse(file string, data []byte) (*Scenario, error) {
 			if len(args) == 0 {
 				continue
 			}
+			p.protocol = protocol
 			st, err := p.parse(args)
 			if err != nil {
 				return nil, &ParseError{File: file, Line: n, Msg: err.Error()}
 			}
-			sc.Lines = append(sc.Lines, Line{N: n, Text: text, Args: args, Step: st})
+			sc.Lines = append(sc.Lines, Line{N: n, Text: text, Args: args, Step: st, Protocol: protocol})
 			narrated = false
 		}
 	}
@@ -159,6 +178,45 @@ func Parse(file string, data []byte) (*Scenario, error) {
 		return nil, &ParseError{File: file, Msg: "a scenario opens with a # paragraph stating its claim"}
 	}
 	return sc, nil
+}
+
+// condition splits a step's [PROTOCOL] prefix from it.
+func protocolCondition(text string) (protocol, rest string, err error) {
+	if !strings.HasPrefix(text, "[") {
+		return "", text, nil
+	}
+	cond, rest, ok := strings.Cut(text[1:], "]")
+	if !ok || !slices.Contains(Protocols, cond) {
+		return "", "", fmt.Errorf("a line's condition is [classic] or [consumer] (the group protocol it runs under), not %q", strings.Fields(text)[0])
+	}
+	return cond, strings.TrimSpace(rest), nil
+}
+
+// Protocols says which group protocols the story runs under, and why not
+// under the others: every protocol when it starts offsetlab's own consumer
+// without pinning --protocol; only the pinned one when every start pins the
+// same; none of its own when it starts only programs under test, whose group
+// protocol is theirs (nil, with that reason).
+func (sc *Scenario) Protocols() (protocols []string, why string) {
+	pinned := map[string]bool{}
+	own := false
+	for _, l := range sc.Lines {
+		st, ok := l.Step.(*startStep)
+		if !ok || st.exec != nil {
+			continue
+		}
+		own = true
+		pinned[flagValue(st.flags, "protocol")] = true
+	}
+	switch {
+	case !own:
+		return nil, "it starts no consumer of offsetlab's own; a program under test uses the group protocol it chooses"
+	case len(pinned) == 1 && !pinned[""]:
+		for p := range pinned {
+			return []string{p}, fmt.Sprintf("its consumers pin --protocol %s", p)
+		}
+	}
+	return Protocols, ""
 }
 
 // Exclusive reports whether the story changes the broker itself (a

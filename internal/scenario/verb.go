@@ -71,16 +71,20 @@ type parser struct {
 	consumers map[string]int  // consumer name -> starts so far
 	producers map[string]bool // background producer names
 	snapshots map[string]bool
+	faults    map[string]bool // fault names (fault ... as NAME, or the request)
 	// observed says how each consumer is observed: "" for offsetlab's own
 	// consumer (its ledger), else a program's --observe.
 	observed map[string]string
 	// explained is set when the line before was narration or the line has a
 	// trailing comment: a sleep must say why it waits.
 	explained bool
+	// protocol is the line's [condition]: the only group protocol it runs
+	// under, or "" for both.
+	protocol string
 }
 
 func newParser(sc *Scenario) *parser {
-	return &parser{sc: sc, consumers: map[string]int{}, producers: map[string]bool{}, snapshots: map[string]bool{}, observed: map[string]string{}}
+	return &parser{sc: sc, consumers: map[string]int{}, producers: map[string]bool{}, snapshots: map[string]bool{}, faults: map[string]bool{}, observed: map[string]string{}}
 }
 
 // parse turns one line's words into a step.
@@ -176,9 +180,12 @@ func (p *parser) sees(name, what string, modes ...string) error {
 
 // process refuses a name no earlier line started, consumer or producer.
 func (p *parser) process(name string) error {
-	if p.consumers[name] == 0 && !p.producers[name] {
+	if p.consumers[name] == 0 && !p.producers[name] && !p.faults[name] {
 		all := map[string]int{}
 		for n := range p.producers {
+			all[n] = 1
+		}
+		for n := range p.faults {
 			all[n] = 1
 		}
 		for n, k := range p.consumers {
@@ -246,6 +253,10 @@ func bound(op, n string) (verify.Op, int64, error) {
 
 // placeholders expands a story's variables to stand-in values, so flags can
 // be checked at parse time as the command would check them at run time.
+// placeholderLimits are Kafka's defaults, which placeholders' $SESSION and
+// $CONSUMER_SESSION agree with.
+var placeholderLimits = Limits{ClassicMin: 6 * time.Second, ClassicMax: 30 * time.Minute, ConsumerSession: 45 * time.Second}
+
 func placeholders(args []string) []string {
 	vals := map[string]string{"TOPIC": "topic", "GROUP": "group", "DIR": os.TempDir(), "CONSUMER": "consumer",
 		"SESSION": "6s", "CONSUMER_SESSION": "45s", "OFFSETLAB_BOOTSTRAP": "127.0.0.1:9092"}

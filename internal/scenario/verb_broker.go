@@ -21,7 +21,7 @@ func init() {
 	register(verb{"reset-offsets", "reset-offsets to-earliest|to-latest|to-offset N: move $GROUP's committed offsets on $TOPIC, as `offsets reset --execute` does (the group must be empty)", parseResetOffsets})
 	register(verb{"broker-config", "broker-config NAME VALUE: set a dynamic broker config until the scenario ends (embedded: offset.retention.ms, ...)", parseBrokerConfig})
 	register(verb{"restart-broker", "restart-broker: stop the embedded broker and start it again from its data directory (needs require embedded)", parseRestartBroker})
-	register(verb{"require", "require embedded: the story drives the embedded broker; on another cluster it is skipped with that reason", parseRequire})
+	register(verb{"require", "require embedded: the story drives the embedded broker (restarts it, injects faults); on another cluster it is skipped with that reason", parseRequire})
 }
 
 // snapshot is what the broker said at one moment: the group's committed

@@ -50,23 +50,44 @@ func parseStart(p *parser, args []string) (step, error) {
 		p.observed[name] = st.exec.observe
 		return st, nil
 	}
-	check := append([]string{"--group", "group", "--topic", "topic", "--name", name, "--quiet", "--ledger", "ledger.jsonl"}, placeholders(st.defaults(Limits{}))...)
-	if err := consumer.Check(check); err != nil {
-		return nil, fmt.Errorf("consumer flags: %v", err)
+	// The flags are checked as the consumer will get them under each group
+	// protocol the line can run under.
+	protocols := Protocols
+	if p.protocol != "" {
+		protocols = []string{p.protocol}
+	}
+	for i, protocol := range protocols {
+		check := append([]string{"--group", "group", "--topic", "topic", "--name", name, "--quiet", "--ledger", "ledger.jsonl"}, placeholders(st.defaults(placeholderLimits, protocol))...)
+		err := consumer.Check(check)
+		switch {
+		case err == nil:
+		case i == 0:
+			return nil, fmt.Errorf("consumer flags: %v", err)
+		default: // flags fine under one protocol, not under this one
+			return nil, fmt.Errorf("consumer flags, when the story runs under --protocol %s: %v (write the line [classic] or [consumer] to run it under one protocol only)", protocol, err)
+		}
 	}
 	p.consumers[name]++
 	p.observed[name] = ""
 	return st, nil
 }
 
-// defaults are the flags the runner adds before the story's own: the
-// shortest session timeout the cluster allows, from a second up, so a dead
-// member is noticed soon.
-func (s *startStep) defaults(l Limits) []string {
-	if flagValue(s.flags, "protocol") == "consumer" { // KIP-848: the broker owns the timeouts
-		return s.flags
+// defaults are the flags the runner adds before the story's own: the group
+// protocol the story runs under, unless the line pins one, and for the
+// classic protocol the shortest session timeout the cluster allows, from a
+// second up, so a dead member is noticed soon (under KIP-848 the broker owns
+// the timeouts).
+func (s *startStep) defaults(l Limits, protocol string) []string {
+	var flags []string
+	if pinned := flagValue(s.flags, "protocol"); pinned != "" {
+		protocol = pinned
+	} else {
+		flags = append(flags, "--protocol", protocol)
 	}
-	return append([]string{"--session-timeout", l.Session().String(), "--heartbeat-interval", l.Heartbeat().String()}, s.flags...)
+	if protocol == Classic {
+		flags = append(flags, "--session-timeout", l.Session().String(), "--heartbeat-interval", l.Heartbeat().String())
+	}
+	return append(flags, s.flags...)
 }
 
 // flagValue is the value of --name (or -name, --name=v) in flags; "" if absent.
@@ -97,7 +118,7 @@ func (s *startStep) run(r *run) error {
 		}
 	} else {
 		delete(r.programs, s.name)
-		full := append([]string{"--group", r.vars["GROUP"], "--topic", r.vars["TOPIC"], "--name", s.name, "--quiet", "--ledger", path}, r.expandAll(s.defaults(r.limits))...)
+		full := append([]string{"--group", r.vars["GROUP"], "--topic", r.vars["TOPIC"], "--name", s.name, "--quiet", "--ledger", path}, r.expandAll(s.defaults(r.limits, r.protocol))...)
 		if _, err := r.sup.Start(s.name, "consumer", full); err != nil {
 			return err
 		}

@@ -236,9 +236,13 @@ func typeCounter(t string) func([]ledger.Event) int64 {
 }
 
 func countType(events []ledger.Event, t string) int64 {
+	return countEvents(events, func(e ledger.Event) bool { return e.Type == t })
+}
+
+func countEvents(events []ledger.Event, match func(ledger.Event) bool) int64 {
 	n := int64(0)
 	for _, e := range events {
-		if e.Type == t {
+		if match(e) {
 			n++
 		}
 	}

@@ -63,11 +63,13 @@ func TestCatalog(t *testing.T) {
 		t.Fatal(err)
 	}
 	pictures := t.TempDir()
-	for _, sc := range catalog {
-		t.Run(sc.Name, func(t *testing.T) {
+	for _, j := range jobs(catalog, "both") {
+		sc, id := j.sc, scenario.ID(j.sc.Name, j.protocol)
+		t.Run(id, func(t *testing.T) {
 			t.Parallel()
 			env := testEnv(t)
-			env.Timeline = filepath.Join(pictures, sc.Name+".html")
+			env.Protocol = j.protocol
+			env.Timeline = filepath.Join(pictures, id+".html")
 			res := scenario.Run(t.Context(), sc, env)
 			var b strings.Builder
 			_ = scenario.PrintTable(&b, res)
@@ -469,14 +471,14 @@ func BenchmarkCatalog(b *testing.B) {
 			b.Fatal(err)
 		}
 		start := time.Now()
-		results := pool.run(b.Context(), catalog, f, io.Discard)
+		results := pool.run(b.Context(), jobs(catalog, "both"), f, io.Discard)
 		wall := time.Since(start)
 		pool.close()
 		var kills []time.Duration
 		t := out.NewTable(os.Stdout, "scenario", "seconds", "kill-to-resume")
 		for _, res := range results {
 			if !res.Passed {
-				b.Errorf("%s failed: %v", res.Name, res.Err())
+				b.Errorf("%s failed: %v", res.Title(), res.Err())
 			}
 			var ks []string
 			for _, d := range res.KillToResume {

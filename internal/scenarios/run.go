@@ -29,6 +29,7 @@ type runFlags struct {
 	junit    string
 	drawTo   string
 	parallel int
+	protocol string // classic, consumer or both (run only)
 }
 
 func (f *runFlags) register(fs *flag.FlagSet) {
@@ -71,6 +72,7 @@ func runStories(ctx context.Context, catalog []*scenario.Scenario, args []string
 	fs.StringVar(&f.env.Consumer, "consumer", "", "test this program (`COMMAND ARGS...`): with no names, run the suite (scenarios list marks its stories) against it; $CONSUMER in a story")
 	fs.StringVar(&f.env.Semantics, "semantics", scenario.Semantics[0], "what `expect semantics` holds consumers to: "+strings.Join(scenario.Semantics, ", "))
 	fs.IntVar(&f.parallel, "parallel", defaultParallel(), "stories run at once (default: cores + 1), each on its own embedded stack (or its own topics and groups on a shared cluster)")
+	fs.StringVar(&f.protocol, "protocol", "both", "group protocol of the stories' consumers: classic, consumer (KIP-848) or both (each story twice)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: scenarios run [NAME|FILE.txtar|DIR...] [flags]\n\nNames are stories of the catalog (scenarios list); files and directories hold\nstories of your own. Flags may come before, between or after them.\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -81,6 +83,9 @@ func runStories(ctx context.Context, catalog []*scenario.Scenario, args []string
 	}
 	if err := f.check(); err != nil {
 		return err
+	}
+	if !slices.Contains(protocolChoices, f.protocol) {
+		return cli.Usagef("--protocol %q is not a group protocol (accepted: %s)", f.protocol, strings.Join(protocolChoices, ", "))
 	}
 	if !slices.Contains(scenario.Semantics, f.env.Semantics) {
 		return cli.Usagef("--semantics %q is not a delivery guarantee (accepted: %s)", f.env.Semantics, strings.Join(scenario.Semantics, ", "))
@@ -105,7 +110,7 @@ func runStories(ctx context.Context, catalog []*scenario.Scenario, args []string
 	if f.format == out.JSON {
 		storyOut = stderr
 	}
-	results := pool.run(ctx, stories, f, storyOut)
+	results := pool.run(ctx, jobs(stories, f.protocol), f, storyOut)
 	failed, skipped, interrupted := 0, 0, false
 	for _, res := range results {
 		switch {
@@ -139,6 +144,38 @@ func runStories(ctx context.Context, catalog []*scenario.Scenario, args []string
 		return &scenario.FailedError{Failed: failed, Of: len(results)}
 	}
 	return nil
+}
+
+// job is one run of a story: under one group protocol.
+type job struct {
+	sc       *scenario.Scenario
+	protocol string
+}
+
+// protocolChoices are --protocol's values.
+var protocolChoices = append(slices.Clone(scenario.Protocols), "both")
+
+// jobs are the runs --protocol asks for. A story runs under each protocol
+// chosen that it applies to; under one it does not apply to (its consumers
+// pin the other), it is listed as skipped, with the reason. A story of
+// programs under test only runs once: their group protocol is their own.
+func jobs(stories []*scenario.Scenario, protocol string) []job {
+	chosen := scenario.Protocols
+	if protocol != "both" {
+		chosen = []string{protocol}
+	}
+	var out []job
+	for _, sc := range stories {
+		applies, _ := sc.Protocols()
+		if applies == nil {
+			out = append(out, job{sc, ""})
+			continue
+		}
+		for _, p := range chosen {
+			out = append(out, job{sc, p})
+		}
+	}
+	return out
 }
 
 // defaultParallel is --parallel's default: one story more than cores. A
@@ -218,11 +255,11 @@ func (p *pool) close() {
 // (broker-config, restart-broker) runs alone, after the others. With one
 // worker the story is told as it happens; with several, each story's
 // telling is printed whole when it ends, so stories do not interleave.
-func (p *pool) run(ctx context.Context, stories []*scenario.Scenario, f runFlags, w io.Writer) []*scenario.Result {
+func (p *pool) run(ctx context.Context, stories []job, f runFlags, w io.Writer) []*scenario.Result {
 	results := make([]*scenario.Result, len(stories))
 	var shared, alone []int
-	for i, sc := range stories {
-		if !p.stack && sc.Exclusive() {
+	for i, j := range stories {
+		if !p.stack && j.sc.Exclusive() {
 			alone = append(alone, i)
 		} else {
 			shared = append(shared, i)
@@ -231,12 +268,13 @@ func (p *pool) run(ctx context.Context, stories []*scenario.Scenario, f runFlags
 	workers := min(f.parallel, len(shared))
 	var mu sync.Mutex // serialises the output of whole stories
 	runOne := func(env scenario.Env, i int) {
-		sc := stories[i]
+		sc := stories[i].sc
+		env.Protocol = stories[i].protocol
 		if f.drawTo != "" {
 			env.Timeline = f.drawTo
 			if len(stories) > 1 {
 				ext := path.Ext(f.drawTo)
-				env.Timeline = strings.TrimSuffix(f.drawTo, ext) + "-" + sc.Name + ext
+				env.Timeline = strings.TrimSuffix(f.drawTo, ext) + "-" + scenario.ID(sc.Name, env.Protocol) + ext
 			}
 		}
 		var buf bytes.Buffer
@@ -287,7 +325,8 @@ func (p *pool) run(ctx context.Context, stories []*scenario.Scenario, f runFlags
 	// A story the signal kept from starting is reported as interrupted.
 	for i, res := range results {
 		if res == nil {
-			results[i] = &scenario.Result{Name: stories[i].Name, File: stories[i].File, Claim: stories[i].Claim, Interrupted: true}
+			sc := stories[i].sc
+			results[i] = &scenario.Result{Name: sc.Name, Protocol: stories[i].protocol, File: sc.File, Claim: sc.Claim, Interrupted: true}
 		}
 	}
 	return results

@@ -246,3 +246,84 @@ func TestSrfakeIDsRestartWithTheStack(t *testing.T) {
 		t.Fatalf("after the restart the same schema got id %d; srfake gave 1 when this was pinned (Confluent: 2, as before): update the README's list of differences", id)
 	}
 }
+
+// kfake difference: a broker restarted from its data directory counts its
+// downtime against each member's session. A restored member keeps what was
+// left of its session when the broker stopped, less the downtime; Kafka's
+// coordinator starts every member's session timer afresh when it loads the
+// group, so a member that heartbeats within its session timeout of the
+// restart keeps its place. On kfake a consumer that reconnects more slowly
+// than that finds its commits refused (UNKNOWN_MEMBER_ID) and rejoins, and
+// replays what those commits covered: broker-restart-mid-run gives its
+// members 6 s sessions for this.
+func TestKfakeCountsARestartsDowntimeAgainstSessions(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	start := func(ln net.Listener) *kfake.Cluster {
+		t.Helper()
+		c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.GroupMinSessionTimeout(100*time.Millisecond), kfake.DataDir(dir),
+			kfake.ListenFn(func(string, string) (net.Listener, error) { return ln, nil }))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	restart := func(c *kfake.Cluster, downtime time.Duration) *kfake.Cluster {
+		t.Helper()
+		c.Close()
+		time.Sleep(downtime) // the broker is down, not an assertion
+		var ln net.Listener
+		poll.Until(t, 5*time.Second, "the broker's port to be free again", func() bool {
+			ln, err = net.Listen("tcp", addr)
+			return err == nil
+		}, func() string { return fmt.Sprint(err) })
+		return start(ln)
+	}
+	c := start(ln)
+	defer func() { c.Close() }()
+	// A static member with a 1 s session, joined and synced.
+	cl := stacktest.Client(t, addr)
+	join := kmsg.NewPtrJoinGroupRequest()
+	join.Group, join.InstanceID, join.ProtocolType = "g", kmsg.StringPtr("i1"), "consumer"
+	join.SessionTimeoutMillis, join.RebalanceTimeoutMillis = 1000, 1000
+	join.Protocols = []kmsg.JoinGroupRequestProtocol{{Name: "range"}}
+	joined, err := join.RequestWith(t.Context(), cl)
+	if err == nil {
+		err = kerr.ErrorForCode(joined.ErrorCode)
+	}
+	if err != nil {
+		t.Fatalf("join: %v", err)
+	}
+	sync := kmsg.NewPtrSyncGroupRequest()
+	sync.Group, sync.Generation, sync.MemberID, sync.InstanceID = "g", joined.Generation, joined.MemberID, kmsg.StringPtr("i1")
+	sync.GroupAssignment = []kmsg.SyncGroupRequestGroupAssignment{{MemberID: joined.MemberID}}
+	if resp, err := sync.RequestWith(t.Context(), cl); err != nil || resp.ErrorCode != 0 {
+		t.Fatalf("sync: %v, %v", err, resp)
+	}
+	heartbeat := func() error {
+		t.Helper()
+		req := kmsg.NewPtrHeartbeatRequest()
+		req.Group, req.Generation, req.MemberID, req.InstanceID = "g", joined.Generation, joined.MemberID, kmsg.StringPtr("i1")
+		resp, err := req.RequestWith(t.Context(), stacktest.Client(t, addr))
+		if err != nil {
+			t.Fatalf("heartbeat: %v", err)
+		}
+		return kerr.ErrorForCode(resp.ErrorCode)
+	}
+	// Restarted at once, the member is still there, on both.
+	c = restart(c, 0)
+	if err := heartbeat(); err != nil {
+		t.Fatalf("heartbeat after an immediate restart: %v, want the member kept", err)
+	}
+	// Down for longer than the session: Kafka would keep the member (its
+	// timer starts at the restart); kfake has dropped it.
+	c = restart(c, 1500*time.Millisecond)
+	if err := heartbeat(); err != kerr.UnknownMemberID {
+		t.Fatalf("heartbeat after 1.5 s down with a 1 s session: %v; kfake answered UNKNOWN_MEMBER_ID when this was pinned: if it now keeps the member, as Kafka does, update the README's list of differences and broker-restart-mid-run", err)
+	}
+}
