@@ -5,7 +5,7 @@ import (
 	"io"
 
 	"github.com/offsetlab/offsetlab/internal/cli"
-	"github.com/offsetlab/offsetlab/internal/groups"
+	"github.com/offsetlab/offsetlab/internal/coordinator"
 	"github.com/offsetlab/offsetlab/internal/out"
 )
 
@@ -24,7 +24,7 @@ func runPartitionFor(ctx context.Context, args []string, stdout, stderr io.Write
 	)
 	fs := newFlagSet("partition-for", "--group G [--group G2 ...] [--partitions 50] [flags]", partitionForAbout, nil)
 	fs.Var(&ids, "group", "consumer group `id` (repeatable, or comma-separated)")
-	fs.IntVar(&partitions, "partitions", groups.DefaultOffsetsPartitions, "the cluster's offsets.topic.num.partitions")
+	fs.IntVar(&partitions, "partitions", coordinator.DefaultPartitions, "the cluster's offsets.topic.num.partitions")
 	fs.StringVar(&format, "format", out.Text, "output: text or json")
 	if err := cli.Parse(fs, args, stderr); err != nil {
 		return err
@@ -45,7 +45,7 @@ func runPartitionFor(ctx context.Context, args []string, stdout, stderr io.Write
 	}
 	rs := make([]result, 0, len(ids))
 	for _, g := range ids {
-		rs = append(rs, result{g, groups.JavaHashCode(g), groups.OffsetsPartition(g, partitions)})
+		rs = append(rs, result{g, coordinator.JavaHashCode(g), coordinator.Partition(g, partitions)})
 	}
 	if format == out.JSON {
 		return out.WriteJSON(stdout, struct {

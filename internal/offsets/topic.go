@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/offsetlab/offsetlab/internal/groups"
+	"github.com/offsetlab/offsetlab/internal/coordinator"
 	"github.com/offsetlab/offsetlab/internal/offsetstopic"
 	"github.com/offsetlab/offsetlab/internal/out"
 )
@@ -30,7 +30,7 @@ type NoOffsetsTopicError struct{ Broker string }
 
 func (e *NoOffsetsTopicError) Error() string {
 	return fmt.Sprintf("the broker at %s has no %s topic: it keeps commits elsewhere (the embedded broker holds them in memory). "+
-		"Use `offsets describe` there, or run this against Kafka (docker compose up -d)", e.Broker, offsetstopic.Topic)
+		"Use `offsets describe` there, or run this against Kafka (docker compose up -d)", e.Broker, coordinator.Topic)
 }
 
 func runTopic(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -51,7 +51,7 @@ func runTopic(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	n, exists, err := admin.TopicPartitions(ctx, offsetstopic.Topic)
+	n, exists, err := admin.TopicPartitions(ctx, coordinator.Topic)
 	admin.Close()
 	if err != nil {
 		return err
@@ -61,9 +61,9 @@ func runTopic(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	opts := offsetstopic.ReadOptions{Group: group, FromBeginning: fromBeginning, Follow: follow || !fromBeginning, Idle: c.conn.Timeout}
 	if group != "" {
-		p := groups.OffsetsPartition(group, n)
+		p := coordinator.Partition(group, n)
 		opts.Partitions = []int32{p}
-		fmt.Fprintf(stderr, "group %s is in %s partition %d of %d\n", group, offsetstopic.Topic, p, n)
+		fmt.Fprintf(stderr, "group %s is in %s partition %d of %d\n", group, coordinator.Topic, p, n)
 	} else {
 		for p := range int32(n) {
 			opts.Partitions = append(opts.Partitions, p)
@@ -81,7 +81,7 @@ func runTopic(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	report := func(e offsetstopic.Entry, err error) {
 		bad++
-		fmt.Fprintf(stderr, "undecodable record at %s partition %d offset %d: %v\n", offsetstopic.Topic, e.Partition, e.Offset, err)
+		fmt.Fprintf(stderr, "undecodable record at %s partition %d offset %d: %v\n", coordinator.Topic, e.Partition, e.Offset, err)
 	}
 	err = offsetstopic.Read(ctx, &c.conn, opts, emit, report)
 	if !opts.Follow || err != nil {

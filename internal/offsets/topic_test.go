@@ -10,7 +10,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/offsetlab/offsetlab/internal/cli"
-	"github.com/offsetlab/offsetlab/internal/groups"
+	"github.com/offsetlab/offsetlab/internal/coordinator"
 )
 
 func TestTopicOnEmbeddedBrokerSaysThereIsNone(t *testing.T) {
@@ -42,8 +42,8 @@ func TestTopicReadsAndDecodesRecords(t *testing.T) {
 	e := newEnv(t)
 	const n = 5
 	e.CreateTopic("__consumer_offsets", n)
-	app := groups.OffsetsPartition("app", n)
-	other := groups.OffsetsPartition("billing", n)
+	app := coordinator.Partition("app", n)
+	other := coordinator.Partition("billing", n)
 	if app == other {
 		t.Fatalf("pick groups in different partitions (both in %d)", app)
 	}

@@ -7,11 +7,9 @@ import (
 	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
 
 	"github.com/offsetlab/offsetlab/internal/config"
+	"github.com/offsetlab/offsetlab/internal/coordinator"
 	"github.com/offsetlab/offsetlab/internal/logread"
 )
-
-// Topic is the internal topic this package reads.
-const Topic = "__consumer_offsets"
 
 // ReadOptions say what to read.
 type ReadOptions struct {
@@ -43,7 +41,7 @@ type Entry struct {
 // shows the offset commits of open transactions too (read_uncommitted).
 func Read(ctx context.Context, conn *config.Connection, opts ReadOptions, emit func(Entry) error, bad func(Entry, error)) error {
 	lopts := logread.Options{Partitions: opts.Partitions, FromBeginning: opts.FromBeginning, Follow: opts.Follow, Idle: opts.Idle}
-	return logread.Read(ctx, conn, Topic, lopts, func(m *kafka.Message) error {
+	return logread.Read(ctx, conn, coordinator.Topic, lopts, func(m *kafka.Message) error {
 		entry := Entry{Partition: m.TopicPartition.Partition, Offset: int64(m.TopicPartition.Offset), Timestamp: m.Timestamp.UTC()}
 		var err error
 		entry.Record, err = Decode(m.Key, m.Value)

@@ -1,12 +1,20 @@
-package groups
+// Package coordinator says where Kafka keeps a consumer group: which
+// partition of the internal __consumer_offsets topic holds its commits and
+// metadata, and so which broker (that partition's leader) is its group
+// coordinator. It needs no broker and no client, so the embedded stack and
+// the offsets command share it.
+package coordinator
 
 import (
 	"iter"
 	"unicode/utf16"
 )
 
-// DefaultOffsetsPartitions is Kafka's offsets.topic.num.partitions default.
-const DefaultOffsetsPartitions = 50
+// Topic is Kafka's internal topic of offset commits and group metadata.
+const Topic = "__consumer_offsets"
+
+// DefaultPartitions is Kafka's offsets.topic.num.partitions default.
+const DefaultPartitions = 50
 
 // JavaHashCode is Java's String.hashCode of a group id as the broker sees
 // it: s[0]*31^(n-1) + s[1]*31^(n-2) + ... + s[n-1] over the UTF-16 code
@@ -114,12 +122,12 @@ func javaChars(s string) iter.Seq[uint16] {
 	}
 }
 
-// OffsetsPartition is the __consumer_offsets partition that holds a group's
+// Partition is the __consumer_offsets partition that holds a group's
 // commits and metadata; the broker leading it is the group's coordinator.
 // Kafka computes it as Utils.abs(groupId.hashCode()) % partitions, where
 // Utils.abs maps Integer.MIN_VALUE (whose Math.abs is itself, negative)
 // to 0.
-func OffsetsPartition(group string, partitions int) int32 {
+func Partition(group string, partitions int) int32 {
 	h := JavaHashCode(group)
 	if h == -1<<31 {
 		h = 0

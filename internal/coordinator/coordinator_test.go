@@ -1,4 +1,4 @@
-package groups
+package coordinator
 
 import (
 	"encoding/hex"
@@ -77,16 +77,16 @@ func TestJavaHashCode(t *testing.T) {
 	}
 }
 
-func TestOffsetsPartition(t *testing.T) {
+func TestPartition(t *testing.T) {
 	for _, c := range javaHashes {
-		if got := OffsetsPartition(c.s, 50); got != c.for50 {
-			t.Errorf("OffsetsPartition(%q, 50) = %d, want %d (%s)", c.s, got, c.for50, c.reason)
+		if got := Partition(c.s, 50); got != c.for50 {
+			t.Errorf("Partition(%q, 50) = %d, want %d (%s)", c.s, got, c.for50, c.reason)
 		}
-		if got := OffsetsPartition(c.s, 7); got != c.for7 {
-			t.Errorf("OffsetsPartition(%q, 7) = %d, want %d (%s)", c.s, got, c.for7, c.reason)
+		if got := Partition(c.s, 7); got != c.for7 {
+			t.Errorf("Partition(%q, 7) = %d, want %d (%s)", c.s, got, c.for7, c.reason)
 		}
-		if got := OffsetsPartition(c.s, 1); got != 0 {
-			t.Errorf("OffsetsPartition(%q, 1) = %d, want 0", c.s, got)
+		if got := Partition(c.s, 1); got != 0 {
+			t.Errorf("Partition(%q, 1) = %d, want 0", c.s, got)
 		}
 	}
 }
@@ -186,5 +186,15 @@ func TestJavaHashCodeAgainstJava(t *testing.T) {
 	}
 	if bad > 0 {
 		t.Errorf("%d of %d inputs hash differently from Java", bad, len(inputs))
+	}
+}
+
+// A course on Kafka internals lists the partitions of __consumer_offsets that
+// hold its two example groups on a cluster with the default 50 partitions.
+func TestPartitionOfTheCourseGroups(t *testing.T) {
+	for group, want := range map[string]int32{"metadata_group": 39, "metadata_group2": 15} {
+		if got := Partition(group, DefaultPartitions); got != want {
+			t.Errorf("Partition(%q, %d) = %d, want %d", group, DefaultPartitions, got, want)
+		}
 	}
 }
