@@ -18,10 +18,10 @@ type env struct {
 	*groupstest.Kafka
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T, edit ...func(*stack.Options)) *env {
 	t.Helper()
 	t.Parallel()
-	s := stacktest.Start(t)
+	s := stacktest.Start(t, edit...)
 	return &env{t: t, s: s, Kafka: groupstest.New(t, s.BrokerAddr())}
 }
 

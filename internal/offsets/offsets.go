@@ -5,7 +5,7 @@
 // and that topic decoded.
 //
 // Exit codes: 0 ok, 1 failed (including a refusal to change an active
-// group, and `offsets topic` on a broker without __consumer_offsets),
+// group, and `offsets topic` on a broker with no __consumer_offsets yet),
 // 2 usage, 69 broker unreachable, 130 interrupted.
 //
 // Not internal/offset, which names librdkafka's logical offsets (-1001 and
@@ -36,7 +36,8 @@ var subcommands = []subcommand{
 	{"reset", "plan (dry run) or --execute a reset of a group's offsets", runReset},
 	{"delete", "delete a group, or only its offsets for some partitions", runDelete},
 	{"partition-for", "which __consumer_offsets partition holds a group", runPartitionFor},
-	{"topic", "read and decode __consumer_offsets (real Kafka only)", runTopic},
+	{"topics", "topics with their partitions' log start and end (--include-internal: __consumer_offsets too)", runTopics},
+	{"topic", "read and decode __consumer_offsets", runTopic},
 }
 
 // Run is the offsets command: a subcommand and its flags in args.
@@ -70,5 +71,5 @@ func usage(w io.Writer) {
 	for _, c := range subcommands {
 		fmt.Fprintf(w, "  %-14s %s\n", c.name, c.summary)
 	}
-	fmt.Fprintf(w, "\nRun `offsets SUBCOMMAND -h` for its flags.\n\nExit codes: 0 ok, 1 failed (also: refused on an active group; no __consumer_offsets topic),\n2 usage, 69 broker unreachable, 130 interrupted.\n")
+	fmt.Fprintf(w, "\nRun `offsets SUBCOMMAND -h` for its flags.\n\nExit codes: 0 ok, 1 failed (also: refused on an active group; no __consumer_offsets topic yet),\n2 usage, 69 broker unreachable, 130 interrupted.\n")
 }

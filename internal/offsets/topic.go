@@ -22,15 +22,16 @@ Without --from-beginning it starts at the end and follows new records until
 stopped; with it, it reads from the start and stops at the end (or follows with
 --follow). --format json prints one JSON object per line.
 
-The embedded broker has no __consumer_offsets topic (it keeps commits in memory):
-there this exits 1 and says so. Use it against Kafka (docker compose up -d).`
+The embedded stack keeps a __consumer_offsets topic as Kafka does (see the
+README for what differs). Kafka creates the topic when a group first looks for
+its coordinator: before that this exits 1 and says so.`
 
 // NoOffsetsTopicError says the broker has no __consumer_offsets topic.
 type NoOffsetsTopicError struct{ Broker string }
 
 func (e *NoOffsetsTopicError) Error() string {
-	return fmt.Sprintf("the broker at %s has no %s topic: it keeps commits elsewhere (the embedded broker holds them in memory). "+
-		"Use `offsets describe` there, or run this against Kafka (docker compose up -d)", e.Broker, coordinator.Topic)
+	return fmt.Sprintf("the broker at %s has no %s topic yet: Kafka creates it when a consumer group first looks for its coordinator "+
+		"(start a consumer with a group, then try again)", e.Broker, coordinator.Topic)
 }
 
 func runTopic(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -1,7 +1,6 @@
 package offsets
 
 import (
-	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -11,16 +10,22 @@ import (
 
 	"github.com/offsetlab/offsetlab/internal/cli"
 	"github.com/offsetlab/offsetlab/internal/coordinator"
+	"github.com/offsetlab/offsetlab/internal/stack"
 )
 
-func TestTopicOnEmbeddedBrokerSaysThereIsNone(t *testing.T) {
+// Kafka creates __consumer_offsets when a group first looks for its
+// coordinator; until then there is nothing to read.
+func TestTopicOnABrokerWithoutTheTopicYet(t *testing.T) {
 	e := newEnv(t)
+	if err := e.s.Cluster().DeleteTopic(coordinator.Topic); err != nil {
+		t.Fatal(err)
+	}
 	_, _, err := e.offsets("topic", "--from-beginning")
 	var none *NoOffsetsTopicError
 	if !errors.As(err, &none) || cli.Code(err) != cli.ExitFailed {
 		t.Fatalf("offsets topic on kfake: %v (exit %d), want NoOffsetsTopicError, exit 1", err, cli.Code(err))
 	}
-	if msg := err.Error(); !strings.Contains(msg, "has no __consumer_offsets topic") || strings.Contains(msg, "\n") {
+	if msg := err.Error(); !strings.Contains(msg, "has no __consumer_offsets topic yet") || strings.Contains(msg, "\n") {
 		t.Fatalf("message: %q", msg)
 	}
 }
@@ -34,14 +39,13 @@ func commitRecord(group, topic string, partition int32, offset int64) *kafka.Mes
 	return &kafka.Message{Key: k.AppendTo(nil), Value: v.AppendTo(nil)}
 }
 
-// The embedded broker has no __consumer_offsets, but nothing stops a test
-// from creating a plain topic of that name and writing records to it as
-// Kafka would: the reader and the --group partition choice then run end to
-// end.
+// The embedded broker lets a client write to __consumer_offsets (Kafka
+// does not: TestKfakeAcceptsClientWritesToConsumerOffsets), so a test can
+// write records there as Kafka would, odd ones included: the reader and the
+// --group partition choice then run end to end.
 func TestTopicReadsAndDecodesRecords(t *testing.T) {
-	e := newEnv(t)
 	const n = 5
-	e.CreateTopic("__consumer_offsets", n)
+	e := newEnv(t, func(o *stack.Options) { o.OffsetsPartitions = n })
 	app := coordinator.Partition("app", n)
 	other := coordinator.Partition("billing", n)
 	if app == other {
@@ -58,30 +62,9 @@ func TestTopicReadsAndDecodesRecords(t *testing.T) {
 	)
 	e.ProduceMessages("__consumer_offsets", other, commitRecord("billing", "payments", 2, 7))
 
-	stdout, stderr, err := e.offsets("topic", "--from-beginning", "--format", "json")
-	if err != nil {
-		t.Fatalf("topic: %v\n%s", err, stderr)
-	}
-	type line struct {
-		Partition int32  `json:"partition"`
-		Kind      string `json:"kind"`
-		Group     string `json:"group"`
-		Commit    *struct {
-			Topic     string `json:"topic"`
-			Partition int32  `json:"partition"`
-			Offset    *int64 `json:"offset"`
-		} `json:"commit"`
-	}
-	var got []line
-	for _, l := range strings.Split(strings.TrimSpace(stdout), "\n") {
-		var x line
-		if err := json.Unmarshal([]byte(l), &x); err != nil {
-			t.Fatalf("not a JSON line: %q: %v", l, err)
-		}
-		got = append(got, x)
-	}
+	got, stderr := e.topicEntries()
 	if len(got) != 5 {
-		t.Fatalf("read %d records, want 5 (one undecodable):\n%s", len(got), stdout)
+		t.Fatalf("read %d records, want 5 (one undecodable): %+v", len(got), got)
 	}
 	kinds := map[string]int{}
 	for _, x := range got {
@@ -94,7 +77,7 @@ func TestTopicReadsAndDecodesRecords(t *testing.T) {
 		t.Fatalf("stderr:\n%s", stderr)
 	}
 
-	stdout, stderr, err = e.offsets("topic", "--from-beginning", "--group", "app")
+	stdout, stderr, err := e.offsets("topic", "--from-beginning", "--group", "app")
 	if err != nil {
 		t.Fatalf("topic --group app: %v\n%s", err, stderr)
 	}

@@ -327,3 +327,19 @@ func TestKfakeCountsARestartsDowntimeAgainstSessions(t *testing.T) {
 		t.Fatalf("heartbeat after 1.5 s down with a 1 s session: %v; kfake answered UNKNOWN_MEMBER_ID when this was pinned: if it now keeps the member, as Kafka does, update the README's list of differences and broker-restart-mid-run", err)
 	}
 }
+
+// Kafka refuses a client's write to an internal topic (INVALID_TOPIC_EXCEPTION,
+// "Cannot append to internal topic __consumer_offsets"): only the group
+// coordinator writes there. kfake takes it like any other topic, and so the
+// embedded stack's own writer of __consumer_offsets is one client among
+// others: a program that writes there changes what readers of the topic see
+// (not the committed offsets, which kfake keeps apart).
+func TestKfakeAcceptsClientWritesToConsumerOffsets(t *testing.T) {
+	t.Parallel()
+	s := stacktest.Start(t)
+	cl := stacktest.Client(t, s.BrokerAddr())
+	r := &kgo.Record{Topic: "__consumer_offsets", Partition: 0, Key: []byte{0, 1}, Value: []byte{0, 3}}
+	if err := cl.ProduceSync(t.Context(), r).FirstErr(); err != nil {
+		t.Fatalf("kfake refused a client's write to __consumer_offsets (%v): Kafka's behaviour; update the README", err)
+	}
+}

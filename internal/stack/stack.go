@@ -5,14 +5,17 @@
 // Confluent Cloud: SASL over TLS, a registry with basic auth over TLS, and a
 // throwaway CA and credentials written to a ready client.properties.
 //
+// kfake keeps groups and commits in memory; the stack adds the
+// __consumer_offsets topic Kafka keeps them in, written from kfake's state
+// (offsetstopic.go).
+//
 // kfake and srfake are not Apache Kafka and Confluent Schema Registry. The
 // differences offsetlab has measured are listed in the README, each pinned
 // by a test named there: among them, OffsetFetch for an unknown group
-// answers GROUP_ID_NOT_FOUND, there is no __consumer_offsets topic, offsets
-// expire counting from their last commit too, a static member's rejoin
-// rebalances unless its metadata is identical, every broker config changes
-// at run time (offset.retention.ms is kfake's own), and there is no initial
-// rebalance delay.
+// answers GROUP_ID_NOT_FOUND, offsets expire counting from their last
+// commit too, a static member's rejoin rebalances unless its metadata is
+// identical, every broker config changes at run time (offset.retention.ms
+// is kfake's own), and there is no initial rebalance delay.
 package stack
 
 import (
@@ -32,6 +35,7 @@ import (
 	"github.com/twmb/franz-go/pkg/sr/srfake"
 
 	"github.com/offsetlab/offsetlab/internal/cli"
+	"github.com/offsetlab/offsetlab/internal/coordinator"
 )
 
 // Options configure the embedded stack.
@@ -42,6 +46,10 @@ type Options struct {
 	RegistryAddr string
 	// Partitions is the partition count of topics created without one.
 	Partitions int
+	// OffsetsPartitions is the partition count of __consumer_offsets, as
+	// Kafka's offsets.topic.num.partitions (50). Like it, it applies when
+	// the topic is created: a data dir keeps the count it was made with.
+	OffsetsPartitions int
 	// DataDir, when set, persists topics, offsets and groups so that a
 	// restarted broker comes back with them. The registry is not persisted:
 	// its ids restart at 1, so keep the two together (delete the data dir).
@@ -90,6 +98,7 @@ func Defaults() Options {
 		BrokerAddr:        "127.0.0.1:9092",
 		RegistryAddr:      "127.0.0.1:8081",
 		Partitions:        3,
+		OffsetsPartitions: coordinator.DefaultPartitions,
 		MinSessionTimeout: 100 * time.Millisecond,
 	}
 }
@@ -99,6 +108,7 @@ type Stack struct {
 	opts     Options
 	kopts    []kfake.Opt
 	cluster  *kfake.Cluster
+	offsets  *offsetsTopic
 	registry *srfake.Registry
 	server   *http.Server
 	regAddr  string
@@ -110,6 +120,9 @@ type Stack struct {
 func Start(opts Options) (*Stack, error) {
 	if opts.Partitions < 1 {
 		return nil, cli.Usagef("--partitions must be at least 1, got %d", opts.Partitions)
+	}
+	if opts.OffsetsPartitions < 1 {
+		return nil, cli.Usagef("--offsets-partitions must be at least 1, got %d", opts.OffsetsPartitions)
 	}
 	if opts.Secure != nil {
 		sec := *opts.Secure
@@ -186,9 +199,14 @@ func Start(opts Options) (*Stack, error) {
 		regLn.Close()
 		return nil, fmt.Errorf("unable to start the embedded broker: %w", err)
 	}
-	reg := srfake.NewRegistry(regOpts...)
 	s.kopts = kopts
 	s.cluster = cluster
+	if s.offsets, err = startOffsetsTopic(cluster, opts.OffsetsPartitions, s.secrets); err != nil {
+		cluster.Close()
+		regLn.Close()
+		return nil, err
+	}
+	reg := srfake.NewRegistry(regOpts...)
 	s.registry = reg
 	s.server = &http.Server{Handler: reg.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	s.regAddr = regLn.Addr().String()
@@ -211,6 +229,7 @@ func (s *Stack) RestartBroker() error {
 		return errors.New("the broker has no data directory to restart from (start the stack with --data-dir)")
 	}
 	addr := s.BrokerAddr()
+	s.offsets.close()
 	s.cluster.Close()
 	var ln net.Listener
 	var err error
@@ -228,7 +247,8 @@ func (s *Stack) RestartBroker() error {
 		ln.Close()
 		return fmt.Errorf("unable to restart the embedded broker: %w", err)
 	}
-	return nil
+	s.offsets, err = startOffsetsTopic(s.cluster, s.opts.OffsetsPartitions, s.secrets)
+	return err
 }
 
 // listen binds addr, turning "address already in use" into advice.
@@ -277,5 +297,6 @@ func (s *Stack) Close() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = s.server.Shutdown(ctx)
+	s.offsets.close()
 	s.cluster.Close()
 }
