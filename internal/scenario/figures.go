@@ -46,6 +46,7 @@ func (r *run) timeline() error {
 //	replayed, lost, not-consumed    $GROUP's totals over every partition
 //	resumed-at P                    the first offset the last resume check saw on partition P of $TOPIC
 //	kill-to-resume-ms               the last kill-to-resumed-processing latency
+//	offsets-partition NAME          the __consumer_offsets partition of NAME's --group (figure_offsets.go)
 func (r *run) figures(acc *verify.Accounting) map[string]int64 {
 	f := map[string]int64{}
 	for name := range r.ledgers {
@@ -81,5 +82,6 @@ func (r *run) figures(acc *verify.Accounting) map[string]int64 {
 	if n := len(r.res.KillToResume); n > 0 {
 		f["kill-to-resume-ms"] = r.res.KillToResume[n-1].Milliseconds()
 	}
+	r.offsetsPartitions(f)
 	return f
 }
