@@ -182,3 +182,24 @@ func TestTopicOnTheEmbeddedStack(t *testing.T) {
 		t.Fatalf("kcat's group metadata_group2: %+v, want its records in partition 15", es)
 	}
 }
+
+// A KIP-848 group's commits are records too; its group records (Kafka 4's
+// ConsumerGroup* types) are not written.
+func TestTopicHoldsConsumerProtocolCommits(t *testing.T) {
+	e := newEnv(t)
+	e.CreateTopic("users", 3)
+	e.Produce("users", 0, 5, time.Time{})
+	m := e.JoinConsumerProtocol("g848", "c1", "users")
+	m.CommitRead(m.Read(5))
+	want := e.fetched("g848")
+	var es []topicEntry
+	poll.Until(t, 5*time.Second, "the records of group g848 to equal OffsetFetch ("+render(want)+")", func() bool {
+		es, _ = e.topicEntries("--group", "g848")
+		return maps.Equal(replay(es, "g848"), want)
+	}, func() string { return render(replay(es, "g848")) })
+	for _, x := range es {
+		if x.Kind != "offset-commit" {
+			t.Fatalf("a KIP-848 group's record of kind %s", x.Kind)
+		}
+	}
+}

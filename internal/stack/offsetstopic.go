@@ -58,6 +58,14 @@ type offsetsTopic struct {
 	dirty  map[string]bool        // groups a request may have changed since the last control read
 	txns   map[string][]string    // transactional id -> groups its open transaction commits for
 
+	// queue holds records for the writer, in order. Handing them over
+	// never blocks: a read can run while kfake waits for a control, and
+	// the client's Produce blocks when its buffer is full until kfake
+	// takes records again.
+	qmu    sync.Mutex
+	queue  []*kgo.Record
+	queued chan struct{}
+
 	wake chan struct{}
 	stop chan struct{}
 	done chan struct{}
@@ -120,9 +128,10 @@ func startOffsetsTopic(c *kfake.Cluster, partitions int, secrets *Secrets) (*off
 		groups:     map[string]*groupState{},
 		dirty:      map[string]bool{},
 		txns:       map[string][]string{},
+		queued:     make(chan struct{}, 1),
 		wake:       make(chan struct{}, 1),
 		stop:       make(chan struct{}),
-		done:       make(chan struct{}),
+		done:       make(chan struct{}, 2),
 	}
 	if err := t.learnGroups(); err != nil {
 		cl.Close()
@@ -133,6 +142,7 @@ func startOffsetsTopic(c *kfake.Cluster, partitions int, secrets *Secrets) (*off
 	}
 	c.Fault(kfake.Fault{Keys: offsetsTopicKeys, Observe: true, Count: -1, When: t.handling})
 	go t.run()
+	go t.writer()
 	return t, nil
 }
 
@@ -238,7 +248,7 @@ func (t *offsetsTopic) handling(kmsg.Request) bool {
 }
 
 func (t *offsetsTopic) run() {
-	defer close(t.done)
+	defer func() { t.done <- struct{}{} }()
 	tick := time.NewTicker(offsetsTick)
 	defer tick.Stop()
 	for {
@@ -402,9 +412,40 @@ func (t *offsetsTopic) record(group string, key, value []byte, ts time.Time) *kg
 	return &kgo.Record{Topic: coordinator.Topic, Partition: coordinator.Partition(group, int(t.partitions)), Key: key, Value: value, Timestamp: ts}
 }
 
-// write hands records to the client, which keeps their order per
-// partition. It does not wait: it may run while kfake waits for a control.
+// write queues records for the writer. It does not wait.
 func (t *offsetsTopic) write(recs []*kgo.Record) {
+	if len(recs) == 0 {
+		return
+	}
+	t.qmu.Lock()
+	t.queue = append(t.queue, recs...)
+	t.qmu.Unlock()
+	select {
+	case t.queued <- struct{}{}:
+	default:
+	}
+}
+
+// writer hands the queued records to the client, which keeps their order
+// per partition.
+func (t *offsetsTopic) writer() {
+	defer func() { t.done <- struct{}{} }()
+	for {
+		t.drain()
+		select {
+		case <-t.stop:
+			t.drain()
+			return
+		case <-t.queued:
+		}
+	}
+}
+
+func (t *offsetsTopic) drain() {
+	t.qmu.Lock()
+	recs := t.queue
+	t.queue = nil
+	t.qmu.Unlock()
 	for _, r := range recs {
 		t.cl.Produce(context.Background(), r, nil)
 	}
@@ -414,6 +455,7 @@ func (t *offsetsTopic) write(recs []*kgo.Record) {
 // reach the log.
 func (t *offsetsTopic) close() {
 	close(t.stop)
+	<-t.done
 	<-t.done
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()

@@ -390,3 +390,50 @@ func BenchmarkCommitToRecord(b *testing.B) {
 	b.ReportMetric(float64(total.Microseconds())/float64(i)/1000, "ms-mean-delay")
 	b.ReportMetric(float64(longest.Microseconds())/1000, "ms-max-delay")
 }
+
+// Offsets that expire leave tombstones, as Kafka's expiry writes them.
+func TestOffsetsTopicTombstonesExpiredOffsets(t *testing.T) {
+	t.Parallel()
+	s := stacktest.Start(t, func(o *stack.Options) {
+		o.BrokerConfigs = map[string]string{"offset.retention.ms": "300", "offsets.retention.check.interval.ms": "100"}
+	})
+	createTopic(t, s.BrokerAddr(), "users", 3)
+	const group = "expiring"
+	p := coordinator.Partition(group, coordinator.DefaultPartitions)
+	mustCommit(t, client(t, s), group, "users", map[int32]int64{2: 11})
+	got := summaries(waitLog(t, s, p, 2))
+	if want := "commit users/2=11; deleted users/2"; got != want {
+		t.Fatalf("%s[%d] holds %q, want %q", coordinator.Topic, p, got, want)
+	}
+}
+
+// A classic group's metadata is stored when a rebalance completes, with
+// the protocol, the leader and each member's subscription and assignment,
+// and again, empty and a generation later, when its last member leaves.
+func TestOffsetsTopicStoresClassicGroupMetadata(t *testing.T) {
+	t.Parallel()
+	s := stacktest.Start(t)
+	createTopic(t, s.BrokerAddr(), "users", 3)
+	const group = "classic"
+	p := coordinator.Partition(group, coordinator.DefaultPartitions)
+	cl, err := kgo.NewClient(kgo.SeedBrokers(s.BrokerAddr()), kgo.ConsumerGroup(group), kgo.ConsumeTopics("users"),
+		kgo.Balancers(kgo.RangeBalancer()), kgo.ClientID("member-1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Cluster().WaitGroupStable(t.Context(), group, 1); err != nil {
+		t.Fatal(err)
+	}
+	recs := waitLog(t, s, p, 1)
+	m := recs[0].Metadata
+	if recs[0].Kind != offsetstopic.KindGroupMetadata || m.ProtocolType != "consumer" || m.Protocol == nil || *m.Protocol != "range" ||
+		m.Leader == nil || len(m.Members) != 1 || *m.Leader != m.Members[0].MemberID || m.Members[0].ClientID != "member-1" ||
+		len(m.Members[0].Assignment["users"]) != 3 || m.Members[0].SessionTimeoutMs != 45000 {
+		t.Fatalf("group metadata after the first rebalance: %+v", recs[0])
+	}
+	cl.Close() // leaves the group
+	recs = waitLog(t, s, p, 2)
+	if m := recs[1].Metadata; recs[1].Kind != offsetstopic.KindGroupMetadata || m.Generation != recs[0].Metadata.Generation+1 || len(m.Members) != 0 || m.Protocol != nil {
+		t.Fatalf("group metadata after the last member left: %+v", recs[1])
+	}
+}
