@@ -84,6 +84,26 @@ func summaries(rs []offsetstopic.Record) string {
 	return strings.Join(s, "; ")
 }
 
+// expectLog waits until the group's partition holds as many records as
+// want names and checks they are those, in that order.
+func expectLog(t *testing.T, s *stack.Stack, group string, want ...string) {
+	t.Helper()
+	p := coordinator.Partition(group, coordinator.DefaultPartitions)
+	if got := summaries(waitLog(t, s, p, len(want))); got != strings.Join(want, "; ") {
+		t.Fatalf("%s[%d] holds %q, want %q", coordinator.Topic, p, got, strings.Join(want, "; "))
+	}
+}
+
+// usersStack starts a stack of the test's own with a topic "users" of 3
+// partitions, and a client of it.
+func usersStack(t *testing.T, edit ...func(*stack.Options)) (*stack.Stack, *kgo.Client) {
+	t.Helper()
+	t.Parallel()
+	s := stacktest.Start(t, edit...)
+	createTopic(t, s.BrokerAddr(), "users", 3)
+	return s, client(t, s)
+}
+
 // client is a franz-go client that speaks as Kafka 3.8 does (OffsetCommit
 // naming topics, not topic ids), closed when the test ends.
 func client(t *testing.T, s *stack.Stack) *kgo.Client {
@@ -142,10 +162,7 @@ func mustCommit(t *testing.T, cl *kgo.Client, group, topic string, offsets map[i
 // Kafka's coordinator appends a record for each partition a commit stored,
 // in the order it stored them, and nothing for a commit it refused.
 func TestOffsetsTopicHoldsEachSuccessfulCommitInOrder(t *testing.T) {
-	t.Parallel()
-	s := stacktest.Start(t)
-	createTopic(t, s.BrokerAddr(), "users", 3)
-	cl := client(t, s)
+	s, cl := usersStack(t)
 	const group = "metadata_group"
 	p := coordinator.Partition(group, coordinator.DefaultPartitions)
 
@@ -162,10 +179,7 @@ func TestOffsetsTopicHoldsEachSuccessfulCommitInOrder(t *testing.T) {
 
 	// The records of one group are written in order, so a record of the
 	// refused commits would come before the last one.
-	got := summaries(waitLog(t, s, p, 3))
-	if want := "commit users/0=5; commit users/0=7; commit users/1=2"; got != want {
-		t.Fatalf("%s[%d] holds %q, want %q", coordinator.Topic, p, got, want)
-	}
+	expectLog(t, s, group, "commit users/0=5", "commit users/0=7", "commit users/1=2")
 	for q := range int32(coordinator.DefaultPartitions) {
 		if n := s.Cluster().PartitionInfo(coordinator.Topic, q).HighWatermark; q != p && n != 0 {
 			t.Errorf("partition %d of %s holds %d records; only %d should", q, coordinator.Topic, n, p)
@@ -179,12 +193,8 @@ func TestOffsetsTopicHoldsEachSuccessfulCommitInOrder(t *testing.T) {
 
 // A deleted offset and a deleted group leave tombstones, as on Kafka.
 func TestOffsetsTopicTombstones(t *testing.T) {
-	t.Parallel()
-	s := stacktest.Start(t)
-	createTopic(t, s.BrokerAddr(), "users", 3)
-	cl := client(t, s)
+	s, cl := usersStack(t)
 	const group = "metadata_group2"
-	p := coordinator.Partition(group, coordinator.DefaultPartitions)
 	mustCommit(t, cl, group, "users", map[int32]int64{0: 4, 1: 6})
 
 	del := kmsg.NewPtrOffsetDeleteRequest()
@@ -203,21 +213,14 @@ func TestOffsetsTopicTombstones(t *testing.T) {
 	if resp, err := dg.RequestWith(t.Context(), cl); err != nil || resp.Groups[0].ErrorCode != 0 {
 		t.Fatalf("delete group: %v %v", err, resp)
 	}
-	got := summaries(waitLog(t, s, p, 4))
-	if want := "commit users/0=4; commit users/1=6; deleted users/0; deleted users/1"; got != want {
-		t.Fatalf("%s[%d] holds %q, want %q", coordinator.Topic, p, got, want)
-	}
+	expectLog(t, s, group, "commit users/0=4", "commit users/1=6", "deleted users/0", "deleted users/1")
 }
 
 // A transaction's offsets are recorded when it commits, never when it
 // aborts.
 func TestOffsetsTopicRecordsCommittedTransactionsOnly(t *testing.T) {
-	t.Parallel()
-	s := stacktest.Start(t)
-	createTopic(t, s.BrokerAddr(), "users", 3)
-	cl := client(t, s)
+	s, cl := usersStack(t)
 	const group = "txn-group"
-	p := coordinator.Partition(group, coordinator.DefaultPartitions)
 
 	init := kmsg.NewPtrInitProducerIDRequest()
 	init.TransactionalID, init.TransactionTimeoutMillis = kmsg.StringPtr("t1"), 30000
@@ -257,18 +260,13 @@ func TestOffsetsTopicRecordsCommittedTransactionsOnly(t *testing.T) {
 	txn(10, false)
 	txn(20, true)
 	mustCommit(t, cl, group, "users", map[int32]int64{1: 1})
-	got := summaries(waitLog(t, s, p, 2))
-	if want := "commit users/0=20; commit users/1=1"; got != want {
-		t.Fatalf("%s[%d] holds %q, want %q", coordinator.Topic, p, got, want)
-	}
+	expectLog(t, s, group, "commit users/0=20", "commit users/1=1")
 }
 
 // The topic and what it holds survive a broker restart from the data dir,
 // and the restarted broker writes each new commit once, after them.
 func TestOffsetsTopicSurvivesARestart(t *testing.T) {
-	t.Parallel()
-	s := stacktest.Start(t, func(o *stack.Options) { o.DataDir = t.TempDir() })
-	createTopic(t, s.BrokerAddr(), "users", 3)
+	s, _ := usersStack(t, func(o *stack.Options) { o.DataDir = t.TempDir() })
 	const group = "metadata_group"
 	p := coordinator.Partition(group, coordinator.DefaultPartitions)
 	mustCommit(t, client(t, s), group, "users", map[int32]int64{0: 3})
@@ -277,10 +275,7 @@ func TestOffsetsTopicSurvivesARestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustCommit(t, client(t, s), group, "users", map[int32]int64{2: 8})
-	got := summaries(waitLog(t, s, p, 2))
-	if want := "commit users/0=3; commit users/2=8"; got != want {
-		t.Fatalf("after a restart %s[%d] holds %q, want %q", coordinator.Topic, p, got, want)
-	}
+	expectLog(t, s, group, "commit users/0=3", "commit users/2=8")
 }
 
 // The topic is marked internal in Metadata, as Kafka marks it, and is
@@ -313,9 +308,7 @@ func TestOffsetsTopicIsInternalAndCompacted(t *testing.T) {
 // once, faster than anything could poll kfake's state, still get a record
 // each.
 func TestOffsetsTopicRecordsBackToBackCommitsSeparately(t *testing.T) {
-	t.Parallel()
-	s := stacktest.Start(t)
-	createTopic(t, s.BrokerAddr(), "users", 3)
+	s, _ := usersStack(t)
 	const group, n = "back-to-back", 40
 	p := coordinator.Partition(group, coordinator.DefaultPartitions)
 	clients := make([]*kgo.Client, n)
@@ -393,27 +386,19 @@ func BenchmarkCommitToRecord(b *testing.B) {
 
 // Offsets that expire leave tombstones, as Kafka's expiry writes them.
 func TestOffsetsTopicTombstonesExpiredOffsets(t *testing.T) {
-	t.Parallel()
-	s := stacktest.Start(t, func(o *stack.Options) {
+	s, _ := usersStack(t, func(o *stack.Options) {
 		o.BrokerConfigs = map[string]string{"offset.retention.ms": "300", "offsets.retention.check.interval.ms": "100"}
 	})
-	createTopic(t, s.BrokerAddr(), "users", 3)
 	const group = "expiring"
-	p := coordinator.Partition(group, coordinator.DefaultPartitions)
 	mustCommit(t, client(t, s), group, "users", map[int32]int64{2: 11})
-	got := summaries(waitLog(t, s, p, 2))
-	if want := "commit users/2=11; deleted users/2"; got != want {
-		t.Fatalf("%s[%d] holds %q, want %q", coordinator.Topic, p, got, want)
-	}
+	expectLog(t, s, group, "commit users/2=11", "deleted users/2")
 }
 
 // A classic group's metadata is stored when a rebalance completes, with
 // the protocol, the leader and each member's subscription and assignment,
 // and again, empty and a generation later, when its last member leaves.
 func TestOffsetsTopicStoresClassicGroupMetadata(t *testing.T) {
-	t.Parallel()
-	s := stacktest.Start(t)
-	createTopic(t, s.BrokerAddr(), "users", 3)
+	s, _ := usersStack(t)
 	const group = "classic"
 	p := coordinator.Partition(group, coordinator.DefaultPartitions)
 	cl, err := kgo.NewClient(kgo.SeedBrokers(s.BrokerAddr()), kgo.ConsumerGroup(group), kgo.ConsumeTopics("users"),
