@@ -109,6 +109,9 @@ func startOffsetsTopic(c *kfake.Cluster, partitions int, secrets *Secrets) (*off
 	opts := []kgo.Opt{
 		kgo.SeedBrokers(c.ListenAddrs()...),
 		kgo.ProducerLinger(0),
+		// Kafka's offsets.topic.compression.codec is none; franz-go's
+		// default, snappy, would also shut out readers without it (KafkaJS).
+		kgo.ProducerBatchCompression(kgo.NoCompression()),
 		kgo.RecordPartitioner(kgo.ManualPartitioner()),
 		kgo.ClientID("offsetlab-group-coordinator"),
 	}
