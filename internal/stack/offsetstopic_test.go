@@ -279,7 +279,8 @@ func TestOffsetsTopicSurvivesARestart(t *testing.T) {
 }
 
 // The topic is marked internal in Metadata, as Kafka marks it, and is
-// compacted.
+// compacted; its batches are not compressed (Kafka's
+// offsets.topic.compression.codec is none), which KafkaJS needs.
 func TestOffsetsTopicIsInternalAndCompacted(t *testing.T) {
 	t.Parallel()
 	s := stacktest.Start(t, func(o *stack.Options) { o.OffsetsPartitions = 7 })
@@ -301,6 +302,39 @@ func TestOffsetsTopicIsInternalAndCompacted(t *testing.T) {
 	}
 	if c := s.Cluster().TopicInfo(coordinator.Topic).Configs["cleanup.policy"]; c == nil || *c != "compact" {
 		t.Fatalf("cleanup.policy %v, want compact", c)
+	}
+
+	// One commit of 100 partitions: a batch that compression would shrink.
+	createTopic(t, s.BrokerAddr(), "users", 100)
+	offsets := map[int32]int64{}
+	for q := range int32(100) {
+		offsets[q] = 1
+	}
+	const group = "app"
+	mustCommit(t, client(t, s), group, "users", offsets)
+	p := coordinator.Partition(group, 7)
+	waitLog(t, s, p, 100)
+	fetch := kmsg.NewPtrFetchRequest()
+	fetch.MaxBytes = 1 << 20
+	ft := kmsg.NewFetchRequestTopic()
+	ft.Topic, ft.TopicID = coordinator.Topic, s.Cluster().TopicInfo(coordinator.Topic).TopicID
+	fp := kmsg.NewFetchRequestTopicPartition()
+	fp.Partition, fp.PartitionMaxBytes = p, 1<<20
+	ft.Partitions = append(ft.Partitions, fp)
+	fetch.Topics = append(fetch.Topics, ft)
+	fr, err := fetch.RequestWith(t.Context(), client(t, s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for b := fr.Topics[0].Partitions[0].RecordBatches; len(b) > 0; {
+		var batch kmsg.RecordBatch
+		if err := batch.ReadFrom(b); err != nil {
+			t.Fatalf("fetch %s[%d]: %v", coordinator.Topic, p, err)
+		}
+		if codec := batch.Attributes & 0x07; codec != 0 {
+			t.Fatalf("%s[%d] has a batch of %d records with compression codec %d, want 0 (none)", coordinator.Topic, p, batch.NumRecords, codec)
+		}
+		b = b[12+batch.Length:]
 	}
 }
 
