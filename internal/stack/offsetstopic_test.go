@@ -300,8 +300,24 @@ func TestOffsetsTopicIsInternalAndCompacted(t *testing.T) {
 	if !found {
 		t.Fatalf("Metadata has no %s", coordinator.Topic)
 	}
-	if c := s.Cluster().TopicInfo(coordinator.Topic).Configs["cleanup.policy"]; c == nil || *c != "compact" {
-		t.Fatalf("cleanup.policy %v, want compact", c)
+	// DescribeConfigs shows kfake's own config that marks it, which Kafka
+	// has no such thing as.
+	dc := kmsg.NewPtrDescribeConfigsRequest()
+	res := kmsg.NewDescribeConfigsRequestResource()
+	res.ResourceType, res.ResourceName = kmsg.ConfigResourceTypeTopic, coordinator.Topic
+	dc.Resources = append(dc.Resources, res)
+	dr, err := dc.RequestWith(t.Context(), client(t, s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfgs := map[string]string{}
+	for _, c := range dr.Resources[0].Configs {
+		if c.Value != nil {
+			cfgs[c.Name] = *c.Value
+		}
+	}
+	if cfgs["cleanup.policy"] != "compact" || cfgs["kfake.is_internal"] != "true" {
+		t.Fatalf("%s's configs: cleanup.policy=%q kfake.is_internal=%q, want compact and true", coordinator.Topic, cfgs["cleanup.policy"], cfgs["kfake.is_internal"])
 	}
 
 	// One commit of 100 partitions: a batch that compression would shrink.
