@@ -332,6 +332,9 @@ func (t *offsetsTopic) diff(group string, g *groupState, info *kfake.GroupInfo) 
 	if g.classic && changed && (info.State == "Stable" || info.State == "Empty" && g.metadata) {
 		recs = append(recs, t.record(group, groupMetadataKey(group), g.metadataValue(info, now), now))
 		g.metadata = true
+		if info.State == "Stable" {
+			g.forgetLeft(info)
+		}
 	}
 	return recs
 }
@@ -390,6 +393,18 @@ func (g *groupState) metadataValue(info *kfake.GroupInfo, now time.Time) []byte 
 		v.Members = append(v.Members, vm)
 	}
 	return v.AppendTo(nil)
+}
+
+// forgetLeft drops the JoinGroups of members no longer in a stable group,
+// so a group whose consumers come and go keeps only its members'.
+func (g *groupState) forgetLeft(info *kfake.GroupInfo) {
+	for id := range g.joins {
+		if !slices.ContainsFunc(info.Members, func(m kfake.GroupMember) bool {
+			return m.MemberID == id || m.InstanceID != nil && *m.InstanceID == id
+		}) {
+			delete(g.joins, id)
+		}
+	}
 }
 
 // chosenProtocol is the leader's most preferred protocol that every member
