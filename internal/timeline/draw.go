@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	svg "github.com/ajstarks/svgo"
 
@@ -21,10 +20,10 @@ import (
 // find them by meaning; their look is in presentation attributes, which
 // every SVG viewer honours, inline in HTML or alone.
 const (
-	width     = 1160
+	width     = 1360
 	plotLeft  = 90
 	plotRight = width - 24
-	plotH     = 190
+	plotH     = 118
 	rowH      = 20 // a legend row
 	markRowH  = 15 // a row of mark labels
 	// Up to this many records in a lane, each is drawn as its own dot on
@@ -36,7 +35,9 @@ const (
 
 // Colours: one per incarnation (none of them red or orange, which mean a
 // kill, a loss and a replay), then the fixed ones.
-var palette = []string{"#2563eb", "#7c3aed", "#0d9488", "#475569", "#c026d3", "#65a30d", "#0891b2", "#92400e"}
+// Neighbours in the list differ in hue, so the first two consumers of a
+// run (c1 and c2 in a takeover) never look alike.
+var palette = []string{"#2563eb", "#c026d3", "#0d9488", "#92400e", "#7c3aed", "#65a30d", "#0891b2", "#475569"}
 
 const (
 	red       = "#dc2626"
@@ -77,6 +78,10 @@ func markStyle(m mark) (class, stroke, dash, width, label string) {
 		return "mark snapshot", "#9ca3af", "1 3", "1", strings.TrimSpace("snapshot " + m.name)
 	case MarkRestartBroker:
 		return "mark restart-broker", purple, "8 3 2 3", "2", "broker restarted"
+	case kindTimeout:
+		return "mark session-timeout", darkOr, "2 2", "1.5", "session timeout " + m.name
+	case kindRebalance:
+		return "mark rebalance", ink, "5 2 1 2", "1.5", "rebalance" // its group is in its tooltip: names are long
 	}
 	return "mark other", grey, "2 2", "1", strings.TrimSpace(m.kind + " " + m.name)
 }
@@ -108,7 +113,7 @@ func draw(m *model, r Run, header bool) []byte {
 	}
 	var sums [][]string // each group's line, wrapped
 	for _, line := range summary(m) {
-		sums = append(sums, wrap(line, 150))
+		sums = append(sums, wrap(line, 180))
 	}
 	summaryTop := y
 	for _, lines := range sums {
@@ -146,10 +151,10 @@ func draw(m *model, r Run, header bool) []byte {
 	height := y + 6
 
 	s.Start(width, height, a("viewBox", fmt.Sprintf("0 0 %d %d", width, height)), `id="offsetlab-timeline"`, `font-family="Helvetica, Arial, sans-serif"`)
-	s.Title("offsetlab timeline: " + r.Scenario)
+	s.Title("offsetlab timeline: " + r.title())
 	s.Rect(0, 0, width, height, `fill="#ffffff"`)
 	if header {
-		s.Text(16, titleY, "offsetlab timeline: "+r.Scenario, `id="title"`, `font-size="20"`, `font-weight="bold"`, a("fill", ink))
+		s.Text(16, titleY, "offsetlab timeline: "+r.title(), `id="title"`, `font-size="20"`, `font-weight="bold"`, a("fill", ink))
 		for i, line := range claim {
 			s.Text(16, titleY+22+i*18, line, `class="claim"`, `font-size="14"`, a("fill", ink))
 		}
@@ -175,9 +180,9 @@ func draw(m *model, r Run, header bool) []byte {
 	if len(m.lanes) == 0 {
 		s.Text(plotLeft, linesTop+24, "Nothing to draw: no record was acked, processed or committed in this run.", `class="empty"`, `font-size="14"`, a("fill", labelGrey))
 	}
-	xs := newXScale(m.span)
+	xs := mainFrame(m)
 	for i, l := range m.lanes {
-		drawLane(s, m, l, xs, laneTops[i], i == len(m.lanes)-1)
+		drawLane(s, m, l, i, laneTops[i], i == len(m.lanes)-1)
 	}
 	bottom := linesTop
 	if n := len(m.lanes); n > 0 {
@@ -197,6 +202,9 @@ func draw(m *model, r Run, header bool) []byte {
 		x := xs.x(mk.at)
 		ly := markTop + (markRows[i]+1)*markRowH - 3
 		s.Group(a("class", class), a("data-name", mk.name), ai("data-ms", mk.at.Milliseconds()))
+		if mk.detail != "" {
+			s.Title(mk.detail)
+		}
 		attrs := []string{a("stroke", stroke), a("stroke-width", w)}
 		if dash != "" {
 			attrs = append(attrs, a("stroke-dasharray", dash))
@@ -243,8 +251,12 @@ func legend(m *model) []legendItem {
 			s.Circle(x+11, y-3, 2, a("fill", c))
 		}})
 	}
-	var replayed, lost, notConsumed, resumes, broker int
+	var replayed, lost, notConsumed, resumes, broker, handovers, zooms int
 	for _, l := range m.lanes {
+		handovers += len(l.handovers)
+		if l.zoom != nil {
+			zooms++
+		}
 		replayed += len(l.replayed)
 		lost += len(l.lost)
 		notConsumed += len(l.notConsumed)
@@ -258,25 +270,36 @@ func legend(m *model) []legendItem {
 		return text
 	}
 	items = append(items,
-		legendItem{"committed", "committed offset, from the consumers' commits", func(s *svg.SVG, x, y int) {
+		legendItem{"committed", "committed offset (consumers' commits)", func(s *svg.SVG, x, y int) {
 			s.Polyline([]int{x, x + 11, x + 11, x + 22}, []int{y, y, y - 7, y - 7}, a("stroke", ink), `stroke-width="2"`, `fill="none"`)
 		}},
-		legendItem{"broker-committed", none("committed offset the broker held at a snapshot", broker), func(s *svg.SVG, x, y int) {
+		legendItem{"broker-committed", none("the broker's committed offset at a snapshot", broker), func(s *svg.SVG, x, y int) {
 			diamond(s, x+11, y-3, a("fill", "#ffffff"), a("stroke", ink), `stroke-width="2"`)
 		}},
-		legendItem{"resume", none("resume point: first record read after a restart", resumes), func(s *svg.SVG, x, y int) {
+		legendItem{"resume", none("resume: first record read after a restart", resumes), func(s *svg.SVG, x, y int) {
 			triangle(s, x+11, y-3, a("fill", grey), a("stroke", ink), `stroke-width="1.5"`)
 		}},
-		legendItem{"replay", none("replayed: processed again by the same group", replayed), func(s *svg.SVG, x, y int) {
+		legendItem{"replay", none("replayed: processed again by its group", replayed), func(s *svg.SVG, x, y int) {
 			s.Line(x+2, y-3, x+20, y-3, a("stroke", orange), `stroke-width="9"`, `stroke-opacity="0.55"`, `stroke-linecap="round"`)
 		}},
-		legendItem{"lost", none("lost: acked, skipped by a group that went past it", lost), func(s *svg.SVG, x, y int) {
+		legendItem{"lost", none("lost: acked, skipped by its group", lost), func(s *svg.SVG, x, y int) {
 			s.Rect(x, y-10, 22, 12, a("fill", red), `fill-opacity="0.16"`)
 			s.Rect(x, y-10, 4, 12, a("fill", red))
 		}},
 	)
+	if handovers > 0 {
+		items = append(items, legendItem{"handover", "+c2 / −c1: assigned to c2 / revoked from c1", func(s *svg.SVG, x, y int) {
+			s.Line(x+6, y+2, x+6, y-10, a("stroke", colour(0)), `stroke-width="3"`)
+			s.Line(x+16, y+2, x+16, y-10, a("stroke", colour(1)), `stroke-width="3"`)
+		}})
+	}
+	if zooms > 0 {
+		items = append(items, legendItem{"zoom", "zoom: the dashed box, enlarged at right", func(s *svg.SVG, x, y int) {
+			s.Rect(x+2, y-10, 18, 12, `fill="none"`, a("stroke", ink), `stroke-dasharray="3 2"`)
+		}})
+	}
 	if notConsumed > 0 {
-		items = append(items, legendItem{"not-consumed", "not consumed: acked, never reached by the group", func(s *svg.SVG, x, y int) {
+		items = append(items, legendItem{"not-consumed", "not consumed: acked, never reached", func(s *svg.SVG, x, y int) {
 			s.Rect(x, y-10, 22, 12, a("fill", grey), `fill-opacity="0.10"`)
 		}})
 	}
@@ -295,6 +318,8 @@ func legend(m *model) []legendItem {
 		{"restart", "restart: the same consumer started again"},
 		{MarkSnapshot, "snapshot: the runner asked the broker"},
 		{MarkRestartBroker, "broker restarted"},
+		{kindTimeout, "session timeout: a killed member's session ended"},
+		{kindRebalance, "rebalance: partitions moved"},
 	} {
 		if !kinds[k.kind] {
 			continue
@@ -322,7 +347,7 @@ type placed struct {
 
 // layoutLegend puts the legend's items in a grid, row by row.
 func layoutLegend(items []legendItem) []placed {
-	const cols = 3
+	const cols = 4
 	colW := (width - 40) / cols
 	out := make([]placed, len(items))
 	for i, it := range items {
@@ -349,10 +374,10 @@ func drawLegend(s *svg.SVG, items []placed, top, h int) {
 
 // markLabel is where a mark's label goes: right of its line, or left of
 // it where it would run off the picture. It spans [from, to).
-func markLabel(m mark, xs xScale) (label string, from, to int, endAnchor bool) {
+func markLabel(m mark, xs frame) (label string, from, to int, endAnchor bool) {
 	_, _, _, _, label = markStyle(m)
 	x, w := xs.x(m.at), textWidth(label, 11)
-	if x+3+w > width-4 {
+	if x+3+w > xs.right+20 {
 		return label, x - 3 - w, x, true
 	}
 	return label, x, x + 3 + w, false
@@ -361,7 +386,7 @@ func markLabel(m mark, xs xScale) (label string, from, to int, endAnchor bool) {
 // layoutMarks puts each mark's label in the first row where it does not
 // run into the label before it.
 func layoutMarks(m *model) []int {
-	xs := newXScale(m.span)
+	xs := mainFrame(m)
 	var ends []int
 	rows := make([]int, len(m.marks))
 	for i, mk := range m.marks {
@@ -379,24 +404,11 @@ func layoutMarks(m *model) []int {
 	return rows
 }
 
-// xScale maps time since the start of the run to pixels.
-type xScale struct{ span time.Duration }
-
-func newXScale(span time.Duration) xScale { return xScale{span} }
-
-func (xs xScale) x(d time.Duration) int {
-	return plotLeft + int(math.Round(float64(d)/float64(xs.span)*float64(plotRight-plotLeft)))
-}
-
-// yScale maps offsets to pixels in one lane: offset lo at the bottom of
-// the plot, hi at the top.
-type yScale struct {
-	lo, hi int64
-	bottom int
-}
-
-func (ys yScale) y(offset float64) int {
-	return ys.bottom - int(math.Round((offset-float64(ys.lo))/float64(ys.hi-ys.lo)*plotH))
+// mainFrame places times on the lanes' own plots (their offsets are each
+// lane's own).
+func mainFrame(m *model) frame {
+	cols, _ := columns(m)
+	return frame{left: cols[0], right: cols[1], t1: m.span, lo: 0, hi: 1}
 }
 
 // niceStep is the step, 1, 2 or 5 times a power of ten, that cuts span into
@@ -503,168 +515,6 @@ func plural(n int64, one, many string) string {
 	return strconv.FormatInt(n, 10) + " " + many
 }
 
-func drawLane(s *svg.SVG, m *model, l *lane, xs xScale, top int, last bool) {
-	plotTop := top + 22
-	ys := yScale{lo: l.lo, hi: l.hi, bottom: plotTop + plotH}
-	s.Group(`class="lane"`, a("data-tp", l.tp.String()), a("data-group", l.group))
-
-	// Title: the partition, its group when there are several, and the
-	// group's figures there, as verify counts them.
-	s.Textspan(plotLeft, top+15, l.tp.String(), `class="lane-title"`, `font-size="14"`, `font-weight="bold"`, a("fill", ink), halo)
-	if len(m.groups) > 1 {
-		name := "group " + l.group
-		if g := m.group(l.group); g != nil {
-			name = groupName(g)
-		}
-		s.Span(" · "+name, `class="lane-group"`, `font-size="13"`)
-	}
-	s.Span("   "+stats(l.counts, offsetsIn(l.replayed), offsetsIn(l.lost)), `class="lane-stats"`,
-		`font-weight="normal"`, `font-size="12"`, a("fill", labelGrey))
-	s.TextEnd()
-
-	// Frame, grid and axes.
-	s.Rect(plotLeft, plotTop, plotRight-plotLeft, plotH, `class="plot"`, `fill="#ffffff"`, `stroke="#d1d5db"`)
-	ostep := int64(math.Max(1, math.Ceil(niceStep(float64(l.hi-l.lo), 5))))
-	s.Group(`class="axis y"`)
-	for o := (l.lo + ostep - 1) / ostep * ostep; o <= l.hi; o += ostep {
-		y := ys.y(float64(o))
-		s.Line(plotLeft, y, plotRight, y, a("stroke", light))
-		s.Text(plotLeft-12, y+4, strconv.FormatInt(o, 10), `class="tick"`, `font-size="11"`, `text-anchor="end"`, a("fill", labelGrey))
-	}
-	cy := plotTop + plotH/2
-	s.Text(18, cy, "offset", `class="axis-title"`, `font-size="12"`, `text-anchor="middle"`, a("fill", ink),
-		a("transform", fmt.Sprintf("rotate(-90 18 %d)", cy)))
-	s.Gend()
-	total := m.span.Seconds()
-	tstep := m.tstep
-	s.Group(`class="axis x"`)
-	for k := 0; float64(k)*tstep <= total+1e-9; k++ {
-		v := float64(k) * tstep
-		x := xs.x(time.Duration(v * float64(time.Second)))
-		s.Line(x, plotTop, x, plotTop+plotH, a("stroke", light))
-		s.Text(x, plotTop+plotH+15, seconds(v, tstep), `class="tick"`, `font-size="11"`, `text-anchor="middle"`, a("fill", labelGrey))
-	}
-	if last {
-		s.Text((plotLeft+plotRight)/2, plotTop+plotH+34, "seconds since the scenario started", `class="axis-title"`,
-			`font-size="12"`, `text-anchor="middle"`, a("fill", ink))
-	}
-	s.Gend()
-
-	// Not consumed: faint bands at offsets the group never reached.
-	for _, sp := range l.notConsumed {
-		y0, y1 := ys.y(float64(sp.To+1)), ys.y(float64(sp.From))
-		s.Group(`class="not-consumed"`, ai("data-from", sp.From), ai("data-to", sp.To), ai("data-n", sp.N))
-		s.Title(fmt.Sprintf("not consumed: %s, %s acked that this group never reached", offsets(sp), plural(sp.N, "record", "records")))
-		s.Rect(plotLeft, y0, plotRight-plotLeft, max(3, y1-y0), a("fill", grey), `fill-opacity="0.10"`)
-		s.Text(plotRight-6, (y0+y1)/2+4, "not consumed: "+offsets(sp), `font-size="11"`, `text-anchor="end"`, a("fill", labelGrey), halo)
-		s.Gend()
-	}
-
-	// Lost: bands across the lane at offsets the group went past without
-	// processing them.
-	for i, sp := range l.lost {
-		y0, y1 := ys.y(float64(sp.To+1)), ys.y(float64(sp.From))
-		h := max(3, y1-y0)
-		s.Group(`class="lost"`, ai("data-from", sp.From), ai("data-to", sp.To), ai("data-n", sp.N))
-		s.Title(fmt.Sprintf("lost: %s, %s acked that this group went past and never processed", offsets(sp), plural(sp.N, "record", "records")))
-		s.Rect(plotLeft, y0, plotRight-plotLeft, h, a("fill", red), `fill-opacity="0.14"`)
-		s.Rect(plotLeft-9, y0, 7, h, a("fill", red))
-		if i < 3 {
-			s.Text(plotRight-6, (y0+y1)/2+4, "lost: "+offsets(sp)+" never processed", `font-size="11"`, `font-weight="bold"`,
-				`text-anchor="end"`, a("fill", red), halo)
-		}
-		s.Gend()
-	}
-
-	// Replayed: the offset ranges on the axis, then a glow under each
-	// record processed a second time.
-	for i, sp := range l.replayed {
-		y0, y1 := ys.y(float64(sp.To+1)), ys.y(float64(sp.From))
-		s.Group(`class="replayed-range"`, ai("data-from", sp.From), ai("data-to", sp.To), ai("data-n", sp.N))
-		s.Title(fmt.Sprintf("replayed: %s processed more than once by this group", offsets(sp)))
-		s.Rect(plotLeft-9, y0, 7, max(3, y1-y0), a("fill", orange))
-		if i < 3 {
-			s.Text(plotLeft+6, (y0+y1)/2+4, "read again: "+offsets(sp), `font-size="11"`, `font-weight="bold"`, a("fill", darkOr), halo)
-		}
-		s.Gend()
-	}
-	for _, seg := range segments(l, xs, ys, true) {
-		s.Group(`class="replay"`, a("data-name", m.names[seg.inc]), ai("data-from", seg.from), ai("data-to", seg.to))
-		seg.draw(s, orange, 10, "0.5")
-		s.Gend()
-	}
-
-	// Processed records, by incarnation.
-	dots := len(l.processed) <= maxDots
-	for _, seg := range segments(l, xs, ys, false) {
-		c := colour(seg.inc)
-		s.Group(`class="processed"`, a("data-name", m.names[seg.inc]), ai("data-from", seg.from), ai("data-to", seg.to))
-		s.Title(fmt.Sprintf("%s processed %s", m.names[seg.inc], offsets(span{From: seg.from, To: seg.to})))
-		w := 3.0
-		if dots {
-			w = 1.5
-		}
-		seg.draw(s, c, w, "1")
-		s.Gend()
-	}
-	if dots {
-		s.Group(`class="records"`)
-		for _, p := range l.processed {
-			s.Circle(xs.x(p.at), ys.y(float64(p.offset)+0.5), 2, `class="record"`, a("fill", colour(p.inc)))
-		}
-		s.Gend()
-	}
-
-	// The committed offset over time: a step line, to the end of the run.
-	if len(l.commits) > 0 {
-		var d strings.Builder
-		px, py := xs.x(l.commits[0].at), ys.y(float64(l.commits[0].offset))
-		fmt.Fprintf(&d, "M%d %d", px, py)
-		for _, c := range l.commits[1:] {
-			x, y := xs.x(c.at), ys.y(float64(c.offset))
-			if x != px {
-				fmt.Fprintf(&d, " H%d", x)
-			}
-			if y != py {
-				fmt.Fprintf(&d, " V%d", y)
-			}
-			px, py = x, y
-		}
-		fmt.Fprintf(&d, " H%d", plotRight)
-		lastC := l.commits[len(l.commits)-1].offset
-		s.Group(`class="committed"`, ai("data-last", lastC))
-		s.Title(fmt.Sprintf("committed offset over time; last %d", lastC))
-		s.Path(d.String(), a("stroke", ink), `stroke-width="2"`, `fill="none"`)
-		s.Text(plotRight-4, py-5, "committed "+strconv.FormatInt(lastC, 10), `font-size="11"`, `text-anchor="end"`, a("fill", ink), halo)
-		s.Gend()
-	}
-	for _, b := range l.broker {
-		x, y := xs.x(b.at), ys.y(float64(b.offset))
-		s.Group(`class="broker-committed"`, a("data-label", b.label), ai("data-offset", b.offset))
-		s.Title(fmt.Sprintf("the broker's committed offset at snapshot %s: %d", b.label, b.offset))
-		diamond(s, x, y, a("fill", "#ffffff"), a("stroke", ink), `stroke-width="2"`)
-		s.Text(x-8, y-7, "broker: "+strconv.FormatInt(b.offset, 10), `font-size="11"`, `text-anchor="end"`, a("fill", ink), halo)
-		s.Gend()
-	}
-
-	// Resume points, on top of everything in the lane.
-	for _, r := range l.resumes {
-		x, y := xs.x(r.at), ys.y(float64(r.offset)+0.5)
-		name := m.names[r.inc]
-		s.Group(`class="resume"`, a("data-name", name), ai("data-offset", r.offset))
-		label := fmt.Sprintf("%s resumed at %d", name, r.offset)
-		s.Title(label)
-		triangle(s, x, y, a("fill", colour(r.inc)), a("stroke", ink), `stroke-width="1.5"`)
-		if x+12+textWidth(label, 11) < plotRight {
-			s.Text(x+12, y+16, label, `font-size="11"`, `font-weight="bold"`, a("fill", ink), halo)
-		} else {
-			s.Text(x-12, y+16, label, `font-size="11"`, `font-weight="bold"`, `text-anchor="end"`, a("fill", ink), halo)
-		}
-		s.Gend()
-	}
-	s.Gend()
-}
-
 func diamond(s *svg.SVG, x, y int, attrs ...string) {
 	s.Polygon([]int{x, x + 6, x, x - 6}, []int{y - 6, y, y + 6, y}, attrs...)
 }
@@ -698,16 +548,16 @@ func (g segment) draw(s *svg.SVG, colour string, width float64, opacity string) 
 // jumps visibly, or processing paused. Within a run a point is kept only
 // where it moves a pixel, so a lane costs at most about a point per pixel
 // however many records it holds.
-func segments(l *lane, xs xScale, ys yScale, replays bool) []segment {
+func segments(ps []proc, f frame, replays bool) []segment {
 	var out []segment
 	var cur *segment
 	var prev proc
-	for _, p := range l.processed {
+	for _, p := range ps {
 		if replays && !p.replay {
 			cur = nil
 			continue
 		}
-		x, y := xs.x(p.at), ys.y(float64(p.offset)+0.5)
+		x, y := f.x(p.at), f.y(float64(p.offset)+0.5)
 		if cur != nil {
 			px, py := cur.xs[len(cur.xs)-1], cur.ys[len(cur.ys)-1]
 			jump := p.offset != prev.offset+1 && py-y > 2

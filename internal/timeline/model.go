@@ -38,7 +38,8 @@ type mark struct {
 	at      time.Duration
 	kind    string
 	name    string
-	restart bool // a start of a consumer that had started before
+	restart bool   // a start of a consumer that had started before
+	detail  string // what the mark means here, for its tooltip
 }
 
 // lane is one partition as one consumer group saw it. Groups read a topic
@@ -57,6 +58,17 @@ type lane struct {
 	lost        []span // ranges of acked records the group went past without processing
 	notConsumed []span // ranges of acked records the group never reached
 	counts      verify.Counts
+	handovers   []handover // the partition assigned to or revoked from an incarnation
+	zoom        *focus     // where the lane's story is, when it is too small to see on the whole lane
+}
+
+// handover is the partition assigned to an incarnation, or revoked from
+// it (lost: without a clean handover, as after a session timeout).
+type handover struct {
+	inc     int
+	at      time.Duration
+	revoked bool
+	lost    bool
 }
 
 // laneKey names a lane.
@@ -169,6 +181,7 @@ func build(r Run) *model {
 
 	// Processed records, with verify's replays; commits; and each
 	// incarnation's first record per partition, for the resume points.
+	handovers := map[laneKey][]handover{} // drawn in lanes that show something else
 	firstOf := map[int]map[tp.TP]point{}   // each incarnation's first consumed record per partition
 	firstProc := map[int]map[tp.TP]point{} // and its first processed one, for ledgers without consumed events
 	for i, inc := range incs {
@@ -190,6 +203,11 @@ func build(r Run) *model {
 				get(inc.Group, p)
 				if _, ok := firstOf[i][p]; !ok {
 					firstOf[i][p] = point{rel(e.TS), e.Record.Offset}
+				}
+			case e.Type == ledger.Assigned || e.Type == ledger.Revoked:
+				for _, o := range e.Partitions {
+					k := laneKey{inc.Group, tp.TP{Topic: o.Topic, Partition: o.Partition}}
+					handovers[k] = append(handovers[k], handover{inc: i, at: rel(e.TS), revoked: e.Type == ledger.Revoked, lost: e.Lost})
 				}
 			case e.Type == ledger.Committed && e.Error == "":
 				for _, o := range e.Partitions {
@@ -244,6 +262,10 @@ func build(r Run) *model {
 	slices.SortStableFunc(m.marks, func(a, b mark) int {
 		return cmp.Or(cmp.Compare(a.at, b.at), strings.Compare(a.kind, b.kind), strings.Compare(a.name, b.name))
 	})
+	m.marks = append(m.marks, derivedMarks(incs, r.Marks, rel, m.span)...)
+	slices.SortStableFunc(m.marks, func(a, b mark) int {
+		return cmp.Or(cmp.Compare(a.at, b.at), strings.Compare(a.kind, b.kind), strings.Compare(a.name, b.name))
+	})
 	started := map[string]bool{}
 	for i, mk := range m.marks {
 		if mk.kind != MarkStart {
@@ -281,7 +303,10 @@ func build(r Run) *model {
 			return cmp.Or(cmp.Compare(a.at, b.at), strings.Compare(a.label, b.label))
 		})
 		slices.SortStableFunc(l.resumes, func(a, b resume) int { return cmp.Or(cmp.Compare(a.at, b.at), cmp.Compare(a.inc, b.inc)) })
+		l.handovers = handovers[k]
+		slices.SortStableFunc(l.handovers, func(a, b handover) int { return cmp.Or(cmp.Compare(a.at, b.at), cmp.Compare(a.inc, b.inc)) })
 		l.lo, l.hi = l.bounds()
+		l.zoom = l.focus(m.marks)
 		m.lanes = append(m.lanes, l)
 	}
 	return m

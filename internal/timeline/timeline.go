@@ -56,7 +56,10 @@ type Mark struct {
 // Run is everything one scenario run left behind.
 type Run struct {
 	Scenario string // the scenario's name, the picture's title
-	Claim    string // what the scenario claims, shown under the title
+	// Variant is said after the name in the title, when the same story can
+	// run several ways: "consumer protocol (KIP-848)".
+	Variant string
+	Claim   string // what the scenario claims, shown under the title
 	// Incarnations are the consumers' ledgers, one per process run, named
 	// like c1#1, c1#2.
 	Incarnations []verify.Incarnation
@@ -74,6 +77,14 @@ type Run struct {
 	// partition absent: nothing committed). It may be nil; then a record
 	// only a commit went past counts as not consumed, not lost.
 	EndCommitted map[string]verify.Offsets
+}
+
+// title is the scenario's name, with its variant when it has one.
+func (r Run) title() string {
+	if r.Variant == "" {
+		return r.Scenario
+	}
+	return r.Scenario + " · " + r.Variant
 }
 
 // Extensions Write accepts.
@@ -135,23 +146,23 @@ var page = template.Must(template.New("page").Parse(`<!DOCTYPE html>
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>offsetlab timeline: {{.Scenario}}</title>
+<title>offsetlab timeline: {{.Title}}</title>
 <style>
-body { font-family: sans-serif; margin: 16px 20px; color: #111827; background: #ffffff; }
-h1 { font-size: 22px; margin: 0 0 6px 0; }
-p { margin: 4px 0; max-width: 1120px; line-height: 1.4; }
-.claim { font-size: 16px; }
-.how { font-size: 13px; color: #4b5563; margin-bottom: 8px; }
-svg { display: block; max-width: 100%; height: auto; }
+body { font-family: sans-serif; margin: 10px 16px; color: #111827; background: #ffffff; }
+h1 { font-size: 20px; margin: 0 0 4px 0; }
+p { margin: 2px 0; line-height: 1.35; }
+.claim { font-size: 15px; }
+.how { font-size: 12px; color: #4b5563; margin-bottom: 4px; }
+svg { display: block; width: 100%; height: auto; }
 </style>
 </head>
 <body>
-<h1>offsetlab timeline: {{.Scenario}}</h1>
+<h1>offsetlab timeline: {{.Title}}</h1>
 {{if .Claim}}<p class="claim" id="claim">Claim: {{.Claim}}</p>
-{{end}}<p class="how">Each band is one partition as one consumer group read it. Time runs left to right, in seconds since the scenario started;
-offsets grow upwards. Coloured lines are the records each consumer run processed; the black step line is the
-committed offset (the next offset a restarted consumer reads). Vertical lines mark when processes started, were
-killed with -9 or stopped.</p>
+{{end}}<p class="how">Each band is one partition as one consumer group read it: time runs left to right, offsets grow upwards.
+Coloured lines are the records each consumer run processed; the thin black step line is the committed offset (the next offset
+a restarted consumer reads). Vertical lines mark starts, kills, stops, session timeouts and rebalances. Where a band's story is
+too small to see, a dashed box marks it and the panel at its right enlarges it.</p>
 {{.SVG}}
 </body>
 </html>
@@ -166,9 +177,9 @@ func WriteHTML(w io.Writer, r Run) error {
 		svg = svg[i:] // the XML declaration has no place inside HTML
 	}
 	data := struct {
-		Scenario, Claim string
-		SVG             template.HTML
-	}{r.Scenario, r.Claim, template.HTML(svg)} // svgo escapes the text, draw the attributes
+		Title, Claim string
+		SVG          template.HTML
+	}{r.title(), r.Claim, template.HTML(svg)} // svgo escapes the text, draw the attributes
 	if err := page.Execute(w, data); err != nil {
 		return fmt.Errorf("unable to write the timeline: %w", err)
 	}

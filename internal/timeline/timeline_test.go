@@ -437,7 +437,7 @@ func TestHTMLIsSelfContained(t *testing.T) {
 	}
 	page := buf.String()
 	for _, want := range []string{"<!DOCTYPE html>", "<title>offsetlab timeline: auto-commit-kill</title>",
-		"replayed &lt;= 20 &amp; lost == 0", `<svg width="1160"`, `id="legend"`} {
+		"replayed &lt;= 20 &amp; lost == 0", `<svg width="1360"`, `id="legend"`} {
 		if !strings.Contains(page, want) {
 			t.Errorf("page lacks %q", want)
 		}

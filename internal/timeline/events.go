@@ -1,0 +1,206 @@
+package timeline
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/offsetlab/offsetlab/internal/ledger"
+	"github.com/offsetlab/offsetlab/internal/verify"
+)
+
+// Marks the picture derives from the ledgers, beside the runner's Mark
+// kinds.
+const (
+	// kindTimeout is when a killed consumer's session.timeout.ms ran out:
+	// from then on the coordinator may give its partitions to others.
+	kindTimeout = "session-timeout"
+	// kindRebalance is when a group's partitions moved after its first
+	// assignment: someone got or lost a partition.
+	kindRebalance = "rebalance"
+)
+
+// librdkafka's session.timeout.ms when a consumer did not set it.
+const defaultSessionTimeout = 45 * time.Second
+
+// rebalanceGap separates two rebalances: assignment events closer than
+// this belong to one.
+const rebalanceGap = 500 * time.Millisecond
+
+// derivedMarks are the session-timeout expiries of killed consumers (from
+// the session.timeout.ms their started event gives, librdkafka's 45 s when
+// it gives none, none for the consumer protocol, whose broker owns the
+// session) and each group's rebalances after its first assignment, as its
+// ledgers' assigned and revoked events show them. A mark after the end of
+// the run is left out.
+func derivedMarks(incs []verify.Incarnation, marks []Mark, rel func(time.Time) time.Duration, span time.Duration) []mark {
+	var out []mark
+	byName := map[string]verify.Incarnation{}
+	for _, inc := range incs {
+		byName[inc.Name] = inc
+	}
+	for _, mk := range marks {
+		inc, ok := byName[mk.Name]
+		if mk.Kind != MarkKill || !ok {
+			continue
+		}
+		timeout, ok := sessionTimeout(inc)
+		if at := rel(mk.At) + timeout; ok && at <= span {
+			out = append(out, mark{at: at, kind: kindTimeout, name: mk.Name,
+				detail: fmt.Sprintf("%s's session.timeout.ms (%d ms) ran out after its kill -9: from here the group may give its partitions to others",
+					mk.Name, timeout.Milliseconds())})
+		}
+	}
+
+	type change struct {
+		at   time.Duration
+		what string
+	}
+	groups := map[string][]change{}
+	for _, inc := range incs {
+		// Revocations after an incarnation's last assignment are it
+		// leaving the group as it closes, not partitions moving.
+		lastAssigned := -1
+		for j, e := range inc.Events {
+			if e.Type == ledger.Assigned {
+				lastAssigned = j
+			}
+		}
+		for j, e := range inc.Events {
+			if (e.Type != ledger.Assigned && e.Type != ledger.Revoked) || j > lastAssigned {
+				continue
+			}
+			verb := "got"
+			if e.Type == ledger.Revoked {
+				verb = "lost"
+			}
+			var parts []string
+			for _, o := range e.Partitions {
+				parts = append(parts, "["+strconv.Itoa(int(o.Partition))+"]")
+			}
+			groups[inc.Group] = append(groups[inc.Group], change{rel(e.TS), inc.Name + " " + verb + " " + strings.Join(parts, " ")})
+		}
+	}
+	for g, changes := range groups {
+		slices.SortStableFunc(changes, func(a, b change) int { return cmp.Compare(a.at, b.at) })
+		var clusters [][]change
+		for i, c := range changes {
+			if i == 0 || c.at-changes[i-1].at > rebalanceGap {
+				clusters = append(clusters, nil)
+			}
+			clusters[len(clusters)-1] = append(clusters[len(clusters)-1], c)
+		}
+		for _, cl := range clusters[1:] { // the first is the group's first assignment
+			var what []string
+			for _, c := range cl {
+				what = append(what, c.what)
+			}
+			out = append(out, mark{at: cl[0].at, kind: kindRebalance, name: g, detail: "rebalance of group " + g + ": " + strings.Join(what, "; ")})
+		}
+	}
+	return out
+}
+
+// sessionTimeout is the session timeout a consumer ran with, as its started
+// event tells; false for the consumer protocol (KIP-848), where the broker
+// sets it.
+func sessionTimeout(inc verify.Incarnation) (time.Duration, bool) {
+	for _, e := range inc.Events {
+		if e.Type != ledger.Started {
+			continue
+		}
+		if e.Detail["group.protocol"] == "consumer" {
+			return 0, false
+		}
+		if ms, err := strconv.Atoi(e.Detail["session.timeout.ms"]); err == nil && ms > 0 {
+			return time.Duration(ms) * time.Millisecond, true
+		}
+		return defaultSessionTimeout, true
+	}
+	return 0, false
+}
+
+// focus is where a lane's story is: the offsets and the time around its
+// replays, losses and resume points.
+type focus struct {
+	lo, hi int64 // [lo, hi)
+	t0, t1 time.Duration
+}
+
+// Zoom when what matters would be drawn less than this many pixels tall
+// in a lane of more than minZoomOffsets offsets.
+const (
+	minFocusPx     = 20
+	minZoomOffsets = 40
+)
+
+// focus is the region of the lane worth a zoomed panel: its replays,
+// losses and resume points, with a margin, and the time the records there
+// were processed, committed and resumed; nil when the lane has none of
+// them or they are tall enough on the lane itself.
+func (l *lane) focus(marks []mark) *focus {
+	a, b := int64(-1), int64(-1)
+	see := func(from, to int64) {
+		if a < 0 || from < a {
+			a = from
+		}
+		if to > b {
+			b = to
+		}
+	}
+	for _, s := range l.replayed {
+		see(s.From, s.To)
+	}
+	for _, s := range l.lost {
+		see(s.From, s.To)
+	}
+	for _, r := range l.resumes {
+		see(r.offset, r.offset)
+	}
+	n := b - a + 1
+	if a < 0 || l.hi-l.lo <= minZoomOffsets || n*plotH/(l.hi-l.lo) >= minFocusPx {
+		return nil
+	}
+	pad := max(4, n/2)
+	f := &focus{lo: max(l.lo, a-pad), hi: min(l.hi, b+1+pad), t0: -1}
+	in := func(o int64) bool { return o >= f.lo && o < f.hi }
+	when := func(t time.Duration) {
+		if f.t0 < 0 || t < f.t0 {
+			f.t0 = t
+		}
+		f.t1 = max(f.t1, t)
+	}
+	for _, p := range l.processed {
+		if in(p.offset) {
+			when(p.at)
+		}
+	}
+	for _, r := range l.resumes {
+		when(r.at)
+	}
+	for _, c := range l.commits {
+		if in(c.offset) {
+			when(c.at)
+		}
+	}
+	for _, bp := range l.broker {
+		if in(bp.offset) {
+			when(bp.at)
+		}
+	}
+	if f.t0 < 0 {
+		return nil
+	}
+	// The kills and restarts within the window belong to the story too.
+	for _, mk := range marks {
+		if mk.at > f.t0 && mk.at < f.t1 {
+			when(mk.at)
+		}
+	}
+	pad2 := max((f.t1-f.t0)/8, 150*time.Millisecond)
+	f.t0, f.t1 = max(0, f.t0-pad2), f.t1+pad2
+	return f
+}
