@@ -181,7 +181,7 @@ func build(r Run) *model {
 
 	// Processed records, with verify's replays; commits; and each
 	// incarnation's first record per partition, for the resume points.
-	handovers := map[laneKey][]handover{} // drawn in lanes that show something else
+	handovers := map[laneKey][]handover{}  // drawn in lanes that show something else
 	firstOf := map[int]map[tp.TP]point{}   // each incarnation's first consumed record per partition
 	firstProc := map[int]map[tp.TP]point{} // and its first processed one, for ledgers without consumed events
 	for i, inc := range incs {
