@@ -107,7 +107,8 @@ func checkTruthful(t *testing.T, r Run, root *node) {
 // truthProblems lists where the picture contradicts verify's accounting of
 // the run: a lost record without a visible lost marker in its group's
 // band, a band or summary line saying "none lost" (or another figure) for a
-// group that lost records, a group without its summary line.
+// group that lost records, replayed or processed figures other than
+// verify's, a group without its summary line.
 func truthProblems(r Run, root *node) []string {
 	var out []string
 	problem := func(format string, args ...any) { out = append(out, fmt.Sprintf(format, args...)) }
@@ -119,6 +120,21 @@ func truthProblems(r Run, root *node) []string {
 	for _, g := range acc.Groups() {
 		counts := acc.Counts(g)
 		for _, p := range tp.Keys(counts) {
+			c := counts[p]
+			if band := bands[g+" "+p.String()]; band != nil {
+				text := band.text()
+				if !strings.Contains(text, fmt.Sprintf("%d processed", c.Processed)) {
+					problem("group %q, %s: %d processed, but the band says %q", g, p, c.Processed, text)
+				}
+				if c.Replayed > 0 && (strings.Contains(text, "none replayed") || !strings.Contains(text, fmt.Sprintf("%d replayed", c.Replayed))) {
+					problem("group %q, %s: %d replayed, but the band says %q", g, p, c.Replayed, text)
+				}
+				if c.Replayed == 0 && c.Processed > 0 && !strings.Contains(text, "none replayed") {
+					problem("group %q, %s: none replayed, but the band says %q", g, p, text)
+				}
+			} else if c.Processed > 0 || c.Lost > 0 {
+				problem("group %q processed %d records of %s, but the picture has no band for them", g, c.Processed, p)
+			}
 			lost := acc.Lost(g, p)
 			if len(lost) == 0 {
 				continue
@@ -162,6 +178,15 @@ func truthProblems(r Run, root *node) []string {
 		}
 		if text := s.text(); total.Lost > 0 && (strings.Contains(text, "none lost") || !strings.Contains(text, fmt.Sprintf("%d lost", total.Lost))) {
 			problem("group %q lost %d records, but its summary says %q", g, total.Lost, text)
+		}
+		if s.attr("data-replayed") != strconv.FormatInt(total.Replayed, 10) {
+			problem("summary of %q says %s replayed, verify counts %d", g, s.attr("data-replayed"), total.Replayed)
+		}
+		if text := s.text(); total.Replayed > 0 && (strings.Contains(text, "none replayed") || !strings.Contains(text, fmt.Sprintf("%d replayed", total.Replayed))) {
+			problem("group %q replayed %d records, but its summary says %q", g, total.Replayed, text)
+		}
+		if text := s.text(); total.Lost == 0 && total.Acked > 0 && !strings.Contains(text, "none lost") {
+			problem("group %q lost nothing, but its summary says %q", g, text)
 		}
 	}
 	return out
