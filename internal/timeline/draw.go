@@ -51,7 +51,25 @@ const (
 	labelGrey = "#4b5563"
 )
 
-func colour(inc int) string { return palette[inc%len(palette)] }
+// colours gives each incarnation its colour: its own while the palette
+// lasts; past that (chaos's twenty runs), its consumer's, so that c1, c2
+// and c3 stay apart and the resume points mark each run's start.
+func colours(names []string) []string {
+	out := make([]string, len(names))
+	byConsumer := map[string]int{}
+	for i, name := range names {
+		if len(names) <= len(palette) {
+			out[i] = palette[i]
+			continue
+		}
+		base, _ := consumerOf(name)
+		if _, ok := byConsumer[base]; !ok {
+			byConsumer[base] = len(byConsumer)
+		}
+		out[i] = palette[byConsumer[base]%len(palette)]
+	}
+	return out
+}
 
 // a is one attribute, its value escaped for XML.
 func a(k, v string) string { return k + `="` + html.EscapeString(v) + `"` }
@@ -202,17 +220,18 @@ func draw(m *model, r Run, header bool) []byte {
 		x := xs.x(mk.at)
 		ly := markTop + (markRows[i]+1)*markRowH - 3
 		s.Group(a("class", class), a("data-name", mk.name), ai("data-ms", mk.at.Milliseconds()))
-		if mk.detail != "" {
-			s.Title(mk.detail)
-		}
+		s.Title(cmp.Or(mk.detail, label))
 		attrs := []string{a("stroke", stroke), a("stroke-width", w)}
 		if dash != "" {
 			attrs = append(attrs, a("stroke-dasharray", dash))
 		}
-		s.Line(x, ly+3, x, bottom, attrs...)
-		if endAnchor {
+		if markRows[i] < 0 {
+			s.Line(x, linesTop-4, x, bottom, attrs...)
+		} else if endAnchor {
+			s.Line(x, ly+3, x, bottom, attrs...)
 			s.Text(x-3, ly, label, `class="mark-label"`, `font-size="11"`, a("fill", stroke), `font-weight="bold"`, `text-anchor="end"`, halo)
 		} else {
+			s.Line(x, ly+3, x, bottom, attrs...)
 			s.Text(x+3, ly, label, `class="mark-label"`, `font-size="11"`, a("fill", stroke), `font-weight="bold"`, halo)
 		}
 		s.Gend()
@@ -241,15 +260,35 @@ func wrap(text string, n int) []string {
 	return lines
 }
 
+func processedItem(key, text, c string) legendItem {
+	return legendItem{key, text, func(s *svg.SVG, x, y int) {
+		s.Line(x, y, x+22, y-6, a("stroke", c), `stroke-width="2.5"`, `stroke-linecap="round"`)
+		s.Circle(x+11, y-3, 2, a("fill", c))
+	}}
+}
+
 // legend lists what the picture shows, in the order a newcomer reads it.
 func legend(m *model) []legendItem {
 	var items []legendItem
-	for i, name := range m.names {
-		c := colour(i)
-		items = append(items, legendItem{"processed-" + name, "records processed by " + name, func(s *svg.SVG, x, y int) {
-			s.Line(x, y, x+22, y-6, a("stroke", c), `stroke-width="2.5"`, `stroke-linecap="round"`)
-			s.Circle(x+11, y-3, 2, a("fill", c))
-		}})
+	if len(m.names) <= len(palette) {
+		for i, name := range m.names {
+			items = append(items, processedItem("processed-"+name, "records processed by "+name, m.colour(i)))
+		}
+	} else {
+		runs := map[string][]string{}
+		var consumers []string
+		for _, name := range m.names {
+			base, _ := consumerOf(name)
+			if runs[base] == nil {
+				consumers = append(consumers, base)
+			}
+			runs[base] = append(runs[base], name)
+		}
+		for _, base := range consumers {
+			i := slices.Index(m.names, runs[base][0])
+			items = append(items, processedItem("processed-"+base,
+				fmt.Sprintf("records processed by %s (%s)", base, plural(int64(len(runs[base])), "run", "runs")), m.colour(i)))
+		}
 	}
 	var replayed, lost, notConsumed, resumes, broker, handovers, zooms int
 	for _, l := range m.lanes {
@@ -289,8 +328,8 @@ func legend(m *model) []legendItem {
 	)
 	if handovers > 0 {
 		items = append(items, legendItem{"handover", "+c2 / −c1: assigned to c2 / revoked from c1", func(s *svg.SVG, x, y int) {
-			s.Line(x+6, y+2, x+6, y-10, a("stroke", colour(0)), `stroke-width="3"`)
-			s.Line(x+16, y+2, x+16, y-10, a("stroke", colour(1)), `stroke-width="3"`)
+			s.Line(x+6, y+2, x+6, y-10, a("stroke", palette[0]), `stroke-width="3"`)
+			s.Line(x+16, y+2, x+16, y-10, a("stroke", palette[1]), `stroke-width="3"`)
 		}})
 	}
 	if zooms > 0 {
@@ -383,23 +422,50 @@ func markLabel(m mark, xs frame) (label string, from, to int, endAnchor bool) {
 	return label, x, x + 3 + w, false
 }
 
-// layoutMarks puts each mark's label in the first row where it does not
-// run into the label before it.
+// Mark labels take at most this many rows; a label that finds no room in
+// them is left out (its line stays, its tooltip names it).
+const maxMarkRows = 6
+
+// markPriority orders marks for a place in the label rows: the processes'
+// own moments first, then what the broker did, then the runner's reads.
+func markPriority(kind string) int {
+	switch kind {
+	case MarkKill, MarkStart, MarkStop, MarkRestartBroker:
+		return 0
+	case kindRebalance:
+		return 1
+	case kindTimeout:
+		return 2
+	}
+	return 3
+}
+
+// layoutMarks puts each mark's label in the first row where it runs into
+// no other label, by priority; -1 where no row has room.
 func layoutMarks(m *model) []int {
 	xs := mainFrame(m)
-	var ends []int
+	var taken [][][2]int // per row, the spans of its labels
 	rows := make([]int, len(m.marks))
-	for i, mk := range m.marks {
-		_, from, to, _ := markLabel(mk, xs)
-		row := 0
-		for row < len(ends) && ends[row] > from-6 {
-			row++
+	order := make([]int, len(m.marks))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(i, j int) int {
+		return cmp.Compare(markPriority(m.marks[i].kind), markPriority(m.marks[j].kind))
+	})
+	for _, i := range order {
+		_, from, to, _ := markLabel(m.marks[i], xs)
+		rows[i] = -1
+		for row := 0; row < maxMarkRows; row++ {
+			if row == len(taken) {
+				taken = append(taken, nil)
+			}
+			if !slices.ContainsFunc(taken[row], func(t [2]int) bool { return from-6 < t[1] && t[0] < to+6 }) {
+				taken[row] = append(taken[row], [2]int{from, to})
+				rows[i] = row
+				break
+			}
 		}
-		if row == len(ends) {
-			ends = append(ends, 0)
-		}
-		ends[row] = to
-		rows[i] = row
 	}
 	return rows
 }

@@ -18,7 +18,8 @@ import (
 // the start of the run. Everything in it is sorted: the same run gives the
 // same model, and so the same bytes.
 type model struct {
-	names  []string      // incarnations, by the time of their first event; index = colour
+	names  []string      // incarnations, by the time of their first event
+	colors []string      // each incarnation's colour, by index
 	groups []group       // every consumer group that has an incarnation, sorted
 	span   time.Duration // from the first moment of the run to past its last, on a tick
 	tstep  float64       // seconds between ticks on the time axis
@@ -224,6 +225,8 @@ func build(r Run) *model {
 		slices.SortStableFunc(l.commits, func(a, b point) int { return cmp.Compare(a.at, b.at) })
 	}
 
+	m.colors = colours(m.names)
+
 	// Resume points: an incarnation's first record on a partition that
 	// someone in its group read before it (after a restart, or a takeover).
 	firstRead := map[laneKey]time.Duration{}
@@ -311,6 +314,8 @@ func build(r Run) *model {
 	}
 	return m
 }
+
+func (m *model) colour(inc int) string { return m.colors[inc] }
 
 // group returns the group with the id; nil for a group no incarnation
 // read in (one a snapshot named).

@@ -252,7 +252,7 @@ func drawPanel(s *svg.SVG, m *model, l *lane, f frame, prefix string, tstep floa
 	// Processed records, by incarnation.
 	dots := len(shown) <= maxDots
 	for _, seg := range segments(shown, f, false) {
-		c := colour(seg.inc)
+		c := m.colour(seg.inc)
 		s.Group(cls("processed"), a("data-name", m.names[seg.inc]), ai("data-from", seg.from), ai("data-to", seg.to))
 		s.Title(fmt.Sprintf("%s processed %s", m.names[seg.inc], offsets(span{From: seg.from, To: seg.to})))
 		w := 3.0
@@ -269,7 +269,7 @@ func drawPanel(s *svg.SVG, m *model, l *lane, f frame, prefix string, tstep floa
 		}
 		s.Group(cls("records"))
 		for _, p := range shown {
-			s.Circle(f.x(p.at), f.y(float64(p.offset)+0.5), r, cls("record"), a("fill", colour(p.inc)))
+			s.Circle(f.x(p.at), f.y(float64(p.offset)+0.5), r, cls("record"), a("fill", m.colour(p.inc)))
 		}
 		s.Gend()
 	}
@@ -329,9 +329,11 @@ func drawPanel(s *svg.SVG, m *model, l *lane, f frame, prefix string, tstep floa
 		s.Group(cls("broker-committed"), a("data-label", b.label), ai("data-offset", b.offset))
 		s.Title(fmt.Sprintf("the broker's committed offset at snapshot %s: %d", b.label, b.offset))
 		diamond(s, x, y, a("fill", "#ffffff"), a("stroke", ink), `stroke-width="2"`)
-		text := "broker: " + strconv.FormatInt(b.offset, 10)
-		y = labels.place(x-8, y-7, textWidth(text, 11), true)
-		s.Text(x-8, y, text, `font-size="11"`, `text-anchor="end"`, a("fill", ink), halo)
+		if len(l.broker) <= maxBrokerLabels || prefix != "" {
+			text := "broker: " + strconv.FormatInt(b.offset, 10)
+			y = labels.place(x-8, y-7, textWidth(text, 11), true)
+			s.Text(x-8, y, text, `font-size="11"`, `text-anchor="end"`, a("fill", ink), halo)
+		}
 		s.Gend()
 	}
 
@@ -345,7 +347,7 @@ func drawPanel(s *svg.SVG, m *model, l *lane, f frame, prefix string, tstep floa
 		s.Group(cls("resume"), a("data-name", name), ai("data-offset", r.offset))
 		label := fmt.Sprintf("%s resumed at %d", name, r.offset)
 		s.Title(label)
-		triangle(s, x, y, a("fill", colour(r.inc)), a("stroke", ink), `stroke-width="1.5"`)
+		triangle(s, x, y, a("fill", m.colour(r.inc)), a("stroke", ink), `stroke-width="1.5"`)
 		labels.label(s, f, x+10, y+16, label, `font-weight="bold"`, a("fill", ink))
 		s.Gend()
 	}
@@ -367,13 +369,13 @@ func drawPanel(s *svg.SVG, m *model, l *lane, f frame, prefix string, tstep floa
 		}
 		s.Group(cls("handover"), a("data-name", name), a("data-kind", map[bool]string{false: "assigned", true: "revoked"}[h.revoked]))
 		s.Title(fmt.Sprintf("%s at %s: %s", l.tp, seconds(h.at.Seconds(), 0.01), what))
-		s.Line(x, y0, x, y1, a("stroke", colour(h.inc)), `stroke-width="3"`)
+		s.Line(x, y0, x, y1, a("stroke", m.colour(h.inc)), `stroke-width="3"`)
 		ly := f.bottom - 4
 		if h.revoked {
 			ly = f.top + 12
 		}
 		if last, ok := said[text]; !ok || x-last > 40 { // one label for a burst of the same handover
-			labels.label(s, f, x+3, ly, text, a("fill", colour(h.inc)), `font-weight="bold"`)
+			labels.label(s, f, x+3, ly, text, a("fill", m.colour(h.inc)), `font-weight="bold"`)
 			said[text] = x
 		}
 		s.Gend()
@@ -386,6 +388,10 @@ func drawPanel(s *svg.SVG, m *model, l *lane, f frame, prefix string, tstep floa
 		labels.label(s, f, f.right-4-textWidth(text, 11), f.y(float64(lastC))-5, text, a("fill", ink))
 	}
 }
+
+// Beyond this many snapshots in a lane, their diamonds go unlabelled (each
+// keeps its tooltip): the resume labels beside them matter more.
+const maxBrokerLabels = 6
 
 // within is the records a frame shows, and a few around it, so that lines
 // run to its edges.
