@@ -48,7 +48,7 @@ func derivedMarks(incs []verify.Incarnation, marks []Mark, rel func(time.Time) t
 			continue
 		}
 		timeout, ok := sessionTimeout(inc)
-		if at := rel(mk.At) + timeout; ok && at <= span {
+		if at := rel(mk.At) + timeout; ok && at <= span && !takenBack(inc, incs, rel(mk.At), at, rel) {
 			out = append(out, mark{at: at, kind: kindTimeout, name: mk.Name,
 				detail: fmt.Sprintf("%s's session.timeout.ms (%d ms) ran out after its kill -9: from here the group may give its partitions to others",
 					mk.Name, timeout.Milliseconds())})
@@ -58,6 +58,12 @@ func derivedMarks(incs []verify.Incarnation, marks []Mark, rel func(time.Time) t
 	type change struct {
 		at   time.Duration
 		what string
+		// moves: the change is a rebalance's. A member that already held
+		// partitions got or lost some, or a dynamic member joined. A static
+		// member (group.instance.id) that comes back within its session
+		// takes its partitions back with no rebalance: its first
+		// assignment alone moves nothing.
+		moves bool
 	}
 	groups := map[string][]change{}
 	for _, inc := range incs {
@@ -69,10 +75,13 @@ func derivedMarks(incs []verify.Incarnation, marks []Mark, rel func(time.Time) t
 				lastAssigned = j
 			}
 		}
+		static, held := isStatic(inc), false
 		for j, e := range inc.Events {
 			if (e.Type != ledger.Assigned && e.Type != ledger.Revoked) || j > lastAssigned {
 				continue
 			}
+			moves := held || !static
+			held = true
 			verb := "got"
 			if e.Type == ledger.Revoked {
 				verb = "lost"
@@ -81,7 +90,7 @@ func derivedMarks(incs []verify.Incarnation, marks []Mark, rel func(time.Time) t
 			for _, o := range e.Partitions {
 				parts = append(parts, "["+strconv.Itoa(int(o.Partition))+"]")
 			}
-			groups[inc.Group] = append(groups[inc.Group], change{rel(e.TS), inc.Name + " " + verb + " " + strings.Join(parts, " ")})
+			groups[inc.Group] = append(groups[inc.Group], change{rel(e.TS), inc.Name + " " + verb + " " + strings.Join(parts, " "), moves})
 		}
 	}
 	for g, changes := range groups {
@@ -98,10 +107,44 @@ func derivedMarks(incs []verify.Incarnation, marks []Mark, rel func(time.Time) t
 			for _, c := range cl {
 				what = append(what, c.what)
 			}
+			if !slices.ContainsFunc(cl, func(c change) bool { return c.moves }) {
+				continue
+			}
 			out = append(out, mark{at: cl[0].at, kind: kindRebalance, name: g, detail: "rebalance of group " + g + ": " + strings.Join(what, "; ")})
 		}
 	}
 	return out
+}
+
+// takenBack reports whether a static member's next run took its place
+// (and so its session) between its kill and its session timeout.
+func takenBack(inc verify.Incarnation, incs []verify.Incarnation, kill, timeout time.Duration, rel func(time.Time) time.Duration) bool {
+	if !isStatic(inc) {
+		return false
+	}
+	base, _ := consumerOf(inc.Name)
+	for _, other := range incs {
+		if b, _ := consumerOf(other.Name); b != base || other.Name == inc.Name || other.Group != inc.Group {
+			continue
+		}
+		for _, e := range other.Events {
+			if e.Type == ledger.Assigned && rel(e.TS) > kill && rel(e.TS) < timeout {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// isStatic reports whether a consumer ran as a static member: its started
+// event names a group.instance.id.
+func isStatic(inc verify.Incarnation) bool {
+	for _, e := range inc.Events {
+		if e.Type == ledger.Started {
+			return e.Detail["group.instance.id"] != ""
+		}
+	}
+	return false
 }
 
 // sessionTimeout is the session timeout a consumer ran with, as its started

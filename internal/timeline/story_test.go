@@ -169,8 +169,24 @@ func TestSessionTimeoutAndRebalanceMarks(t *testing.T) {
 		}
 	}
 
-	// The consumer protocol's session is the broker's: no mark.
+	// A static member that comes back takes its partitions back with no
+	// rebalance (static-member-restart): no mark.
 	r := bigRun()
+	for i := range r.Incarnations {
+		r.Incarnations[i].Events[0].Detail["group.instance.id"] = "c1"
+	}
+	if n := len(render(t, r).classed("rebalance")); n != 0 {
+		t.Errorf("%d rebalance marks for a static member's return, want none", n)
+	}
+	// Back before its session ran out (at 3.2 s), c1#2 holds c1's session:
+	// c1#1's does not run out.
+	r.Incarnations[1].Events[1].TS = at(3.2)
+	if n := len(render(t, r).classed("session-timeout")); n != 0 {
+		t.Errorf("%d session timeout marks for a static member taken back in time, want none", n)
+	}
+
+	// The consumer protocol's session is the broker's: no mark.
+	r = bigRun()
 	for i := range r.Incarnations {
 		r.Incarnations[i].Events[0].Detail = map[string]string{"group.protocol": "consumer"}
 	}
