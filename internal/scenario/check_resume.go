@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/offsetlab/offsetlab/internal/ledger"
@@ -106,6 +107,14 @@ func (r *run) resume(inc verify.Incarnation, label, fallbackAt string) error {
 	}
 	rows, err := verify.Resume(inc, committed, fallback)
 	for _, row := range rows {
+		// The figure itself, not just "ok": where it resumed, and why there.
+		why := "nothing committed"
+		if row.Committed != nil {
+			why = "committed " + strconv.FormatInt(*row.Committed, 10)
+		} else if f, ok := fallback[row.TP]; ok {
+			why += ", so the reset policy's " + strconv.FormatInt(f, 10)
+		}
+		fmt.Fprintf(r.out, "    %s: %s read first %d (%s)\n", row.TP, inc.Name, row.FirstSeen, why)
 		rr := r.row(inc.Group, row.TP)
 		rr.ResumedAt = ptr(row.FirstSeen)
 		rr.Expected = ptr(row.Expected)

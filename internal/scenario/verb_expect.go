@@ -207,13 +207,17 @@ func (c *totalCheck) ranges(acc *verify.Accounting, group string, t verify.TP) [
 }
 
 // offsetsOf shows ranges of offsets briefly: " (offsets 17, 40-44)", the
-// first five ranges.
+// first five ranges; " (offset 2)" for one.
 func offsetsOf(ranges []verify.Range) string {
 	if len(ranges) == 0 {
 		return ""
 	}
 	var b strings.Builder
 	b.WriteString(" (offsets ")
+	if len(ranges) == 1 && ranges[0].From == ranges[0].To {
+		b.Reset()
+		b.WriteString(" (offset ")
+	}
 	for i, rg := range ranges {
 		if i == 5 {
 			fmt.Fprintf(&b, ", and %d more ranges", len(ranges)-5)

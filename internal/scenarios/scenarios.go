@@ -70,9 +70,9 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		if args[0] == "exercises" {
-			t := out.NewTable(stdout, "n", "exercise", "question")
+			t := out.NewTable(stdout, "n", "name", "exercise", "question")
 			for _, ex := range exercises {
-				t.Row(ex.N, ex.Title, ex.Question)
+				t.Row(ex.N, ex.ShortName(), ex.Title, ex.Question)
 			}
 			return t.Flush()
 		}

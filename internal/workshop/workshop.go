@@ -29,7 +29,6 @@ import (
 	"github.com/rogpeppe/go-internal/txtar"
 	"go.yaml.in/yaml/v3"
 
-	"github.com/offsetlab/offsetlab/internal/offset"
 	"github.com/offsetlab/offsetlab/internal/scenario"
 )
 
@@ -84,36 +83,62 @@ func Parse(n int, file string, data []byte) (*Exercise, error) {
 }
 
 // Prompt asks the learner for a number, or returns "" when in is nil
-// (--no-pause): the reveal then shows the measured figure alone.
+// (--no-pause): the reveal then shows the measured figure alone. An answer
+// that is not a number ("about 200") is asked for again, not thrown away;
+// an empty line skips.
 func Prompt(ctx context.Context, w io.Writer, in io.Reader) (string, error) {
 	if in == nil {
 		fmt.Fprintln(w, "(--no-pause: no prediction asked for)")
 		return "", nil
 	}
-	fmt.Fprint(w, "Your answer (a number; Enter to skip): ")
-	line := make(chan string, 1)
+	lines, done := make(chan string), make(chan struct{})
+	defer close(done)
 	go func() {
-		s, _ := bufio.NewReader(in).ReadString('\n')
-		line <- strings.TrimSpace(s)
+		r := bufio.NewReader(in)
+		for {
+			s, err := r.ReadString('\n')
+			select {
+			case lines <- strings.TrimSpace(s):
+			case <-done:
+				return
+			}
+			if err != nil { // no more input: the next prompt skips
+				close(lines)
+				return
+			}
+		}
 	}()
-	select {
-	case s := <-line:
-		return s, nil
-	case <-ctx.Done():
-		return "", ctx.Err()
+	for {
+		fmt.Fprint(w, "Your answer (a number; Enter to skip): ")
+		select {
+		case s, open := <-lines:
+			if _, ok := ParseGuess(s); ok || s == "" || !open {
+				return s, nil
+			}
+			fmt.Fprintf(w, "%q is not a number: type digits only, such as 200.\n", s)
+		case <-ctx.Done():
+			return "", ctx.Err()
+		}
 	}
 }
 
 // Run tells the setup, takes a prediction, runs the scenario and reveals
 // the measured answer. It fails when the scenario's own checks fail or the
-// run did not measure the figure the exercise asks about.
+// run did not measure the figure the exercise asks about. Unless the
+// exercise is about Position() or Committed(), the consumers' tables of
+// them are left out of the run's output (see positionsHider).
 func (ex *Exercise) Run(ctx context.Context, env scenario.Env, w io.Writer, in io.Reader) (*scenario.Result, error) {
-	fmt.Fprintf(w, "Exercise %d: %s\n\n%s\n\n%s\n", ex.N, ex.Title, wrap(ex.Setup), wrap(ex.Question))
+	fmt.Fprintf(w, "Exercise %d (%s): %s\n\n%s\n\n%s\n", ex.N, ex.ShortName(), ex.Title, wrap(ex.Setup), wrap(ex.Question))
 	guess, err := Prompt(ctx, w, in)
 	if err != nil {
 		return nil, err
 	}
 	fmt.Fprintln(w, "\nRunning it on the broker:")
+	if !strings.HasPrefix(ex.Answer, "position ") && !strings.HasPrefix(ex.Answer, "committed ") {
+		h := &positionsHider{w: env.Out}
+		env.Out = h
+		defer h.Flush()
+	}
 	res := scenario.Run(ctx, ex.Scenario, env)
 	if !res.Passed {
 		return res, fmt.Errorf("the exercise's scenario failed: %w", res.Err())
@@ -129,19 +154,16 @@ func (ex *Exercise) Run(ctx context.Context, env scenario.Env, w io.Writer, in i
 	return res, nil
 }
 
-// Reveal puts the prediction beside the measured figure, then explains.
+// Reveal puts the prediction beside the measured figure and grades it (see
+// Grade), then explains.
 func (ex *Exercise) Reveal(guess string, measured int64) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Measured: %s %s", offset.String(measured), ex.Unit)
+	fmt.Fprintf(&b, "Measured: %s", ex.measuredText(measured))
 	if guess != "" {
-		g, err := strconv.ParseFloat(guess, 64)
-		switch {
-		case err != nil:
+		if g, ok := ParseGuess(guess); ok {
+			fmt.Fprintf(&b, "   your answer: %s, %s", guess, ex.Grade(g, measured))
+		} else {
 			fmt.Fprintf(&b, "   (your answer %q is not a number)", guess)
-		case ex.close(g, measured):
-			fmt.Fprintf(&b, "   your answer: %s, right", guess)
-		default:
-			fmt.Fprintf(&b, "   your answer: %s, not quite", guess)
 		}
 	}
 	fmt.Fprintf(&b, "\n\n%s\n", wrap(ex.Explain))
@@ -155,6 +177,10 @@ func (ex *Exercise) close(g float64, measured int64) bool {
 	}
 	return math.Abs(g-m) <= ex.Tolerance*math.Max(math.Abs(m), 1)
 }
+
+// ShortName is the exercise's name without its number, as the guide uses
+// it: new-group-latest.
+func (ex *Exercise) ShortName() string { return strings.TrimLeft(ex.Name, "0123456789-") }
 
 // wrap folds text at 78 columns.
 func wrap(s string) string {
@@ -180,13 +206,13 @@ var ErrNoSuchExercise = errors.New("no such exercise")
 // Find returns the exercise with number or name key.
 func Find(all []*Exercise, key string) (*Exercise, error) {
 	for _, ex := range all {
-		if strconv.Itoa(ex.N) == key || ex.Name == key || strings.TrimLeft(ex.Name, "0123456789-") == key {
+		if strconv.Itoa(ex.N) == key || ex.Name == key || ex.ShortName() == key {
 			return ex, nil
 		}
 	}
 	names := make([]string, len(all))
 	for i, ex := range all {
-		names[i] = fmt.Sprintf("%d %s", ex.N, strings.TrimLeft(ex.Name, "0123456789-"))
+		names[i] = fmt.Sprintf("%d %s", ex.N, ex.ShortName())
 	}
 	return nil, fmt.Errorf("%w %q (known: %s)", ErrNoSuchExercise, key, strings.Join(names, ", "))
 }
