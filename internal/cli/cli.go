@@ -41,10 +41,16 @@ type UnreachableError struct {
 	Service string        // "broker" or "schema registry"
 	Addr    string        // what was dialled
 	Waited  time.Duration // how long offsetlab waited
+	// Refused is set when every address refused the connection: nothing
+	// listens there, so offsetlab did not wait.
+	Refused bool
 	Err     error
 }
 
 func (e *UnreachableError) Error() string {
+	if e.Refused {
+		return fmt.Sprintf("%s at %s refused the connection: nothing listens there (is the stack running? try `make stack`)", e.Service, e.Addr)
+	}
 	return fmt.Sprintf("%s at %s did not answer within %s: %v (is the stack running? try `make stack`, or set --timeout)",
 		e.Service, e.Addr, e.Waited, e.Err)
 }

@@ -69,8 +69,12 @@ func (c *Connection) CheckRegistry(ctx context.Context) error {
 
 // CheckBroker asks the cluster for its metadata and reports, within the
 // connection timeout, whether it answered. librdkafka itself retries a dead
-// broker forever; this is where offsetlab puts a bound on that.
+// broker forever; this is where offsetlab puts a bound on that. Where every
+// bootstrap address refuses the connection it says so at once.
 func (c *Connection) CheckBroker(ctx context.Context) error {
+	if err := refused(ctx, c.Bootstrap, c.Timeout); err != nil {
+		return err
+	}
 	cm := c.ConfigMap(nil)
 	admin, err := kafka.NewAdminClient(&cm)
 	if err != nil {
