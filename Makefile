@@ -18,7 +18,7 @@ FUZZ_TARGETS := internal/serde:FuzzSplitHeader internal/serde:FuzzDecode interna
 	internal/config:FuzzReadProperties internal/scenario:FuzzParse internal/offsetstopic:FuzzDecode
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test examples scenarios-kafka bench fuzz build stack produce consume offsets scenarios scenario exercises exercise up down fmt vet clean
+.PHONY: help demo playground stack-stop test examples scenarios-kafka bench fuzz build stack produce consume offsets scenarios scenario exercises exercise up down fmt vet clean
 
 help: ## show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -28,6 +28,13 @@ help: ## show this help
 
 demo: build ## produce, consume in a group, show the committed offsets (embedded stack)
 	@scripts/demo.sh $(BIN)
+
+playground: build ## leave a stack running and GROUP with committed offsets and lag on TOPIC, to explore (make stack-stop ends it)
+	@scripts/playground.sh $(BIN) $(TOPIC) $(GROUP)
+
+stack-stop: ## stop the stack make playground left running
+	@if [ -f $(BIN)/stack.pid ] && kill $$(cat $(BIN)/stack.pid) 2>/dev/null; then rm -f $(BIN)/stack.pid; echo "stack stopped"; \
+	else rm -f $(BIN)/stack.pid; echo "no stack left running by make playground"; fi
 
 test: ## vet and run every test, end to end against embedded stacks (the concurrent packages under -race)
 	@$(GO) vet ./...
@@ -49,36 +56,36 @@ fuzz: ## run each fuzz target for FUZZTIME (60s): wire format, datagen schemas, 
 	done
 
 build: ## build the commands into bin/
-	$(GO) build -o $(BIN)/ ./stack ./producer ./consumer ./offsets ./scenarios
+	@$(GO) build -o $(BIN)/ ./stack ./producer ./consumer ./offsets ./scenarios
 
 stack: build ## run the embedded broker (9092) and schema registry (8081) until Ctrl-C
-	$(BIN)/stack
+	@$(BIN)/stack
 
 produce: build ## produce COUNT records to TOPIC
-	$(BIN)/producer --topic $(TOPIC) --count $(COUNT)
+	@$(BIN)/producer --topic $(TOPIC) --count $(COUNT)
 
 consume: build ## consume TOPIC in GROUP with RESET and COMMIT until Ctrl-C
-	$(BIN)/consumer --topic $(TOPIC) --group $(GROUP) --reset $(RESET) --commit $(COMMIT)
+	@$(BIN)/consumer --topic $(TOPIC) --group $(GROUP) --reset $(RESET) --commit $(COMMIT)
 
 offsets: build ## describe GROUP: committed offsets, log end, lag, members
-	$(BIN)/offsets describe --group $(GROUP)
+	@$(BIN)/offsets describe --group $(GROUP)
 
 scenarios: build ## run the whole scenario catalog (embedded stack unless OFFSETLAB_BOOTSTRAP is set)
-	$(BIN)/scenarios run --junit $(BIN)/scenarios-junit.xml
+	@$(BIN)/scenarios run --junit $(BIN)/scenarios-junit.xml
 
 scenarios-kafka: build ## the whole catalog on an embedded stack set as Kafka ships (6s session floor, 45s KIP-848 session), as an external cluster
-	scripts/kafka-defaults.sh $(BIN) --junit $(BIN)/scenarios-kafka-junit.xml
+	@scripts/kafka-defaults.sh $(BIN) --junit $(BIN)/scenarios-kafka-junit.xml
 
 scenario: build ## run one scenario: make scenario NAME=auto-commit-kill (list: bin/scenarios list)
 	@test -n "$(NAME)" || { echo "usage: make scenario NAME=<scenario> (see bin/scenarios list)"; exit 2; }
-	$(BIN)/scenarios run $(NAME)
+	@$(BIN)/scenarios run $(NAME)
 
 exercises: build ## list the workshop exercises
 	@$(BIN)/scenarios exercises
 
 exercise: build ## predict, run and see the measured answer: make exercise N=3 (NO_PAUSE=1 for scripts)
 	@test -n "$(N)" || { echo "usage: make exercise N=<number or name> (see make exercises)"; exit 2; }
-	$(BIN)/scenarios exercise $(N) $(if $(NO_PAUSE),--no-pause)
+	@$(BIN)/scenarios exercise $(N) $(if $(NO_PAUSE),--no-pause)
 
 up: ## start Apache Kafka + Schema Registry with docker compose (same ports)
 	docker compose up -d --wait

@@ -3,6 +3,7 @@ module github.com/offsetlab/offsetlab
 go 1.26.8
 
 require (
+	github.com/agnivade/levenshtein v1.2.2
 	github.com/ajstarks/svgo v0.0.0-20211024235047-1546f124cd8b
 	github.com/confluentinc/confluent-kafka-go/v2 v2.15.0
 	github.com/hamba/avro/v2 v2.31.0

@@ -6,7 +6,8 @@ bin=${1:-bin}
 topic=demo-orders
 group=demo-$(date +%H%M%S)
 
-say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+# Bold only on a terminal: piped or logged output stays plain text.
+if [[ -t 1 ]]; then say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }; else say() { printf '\n== %s\n' "$*"; }; fi
 listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 stack_pid=
@@ -34,4 +35,9 @@ say "Consuming them in the new group '$group' with --reset earliest: a group wit
 say "What the broker now holds for the group, as the AdminClient reports it: the committed offset is the NEXT offset to read, so it equals the partition's log end once everything was consumed, and the lag is 0."
 "$bin/offsets" describe --group "$group"
 
-say "Done. The consumer's ledger of everything it did is ${TMPDIR:-/tmp}/$group.jsonl. Next: make help, or run a consumer yourself: make consume GROUP=mine RESET=latest"
+if [[ -n $stack_pid ]]; then
+  next="the demo's stack stops with it, so start one that stays: make playground (a stack, and a group with lag to explore), or make stack in another terminal, then make consume GROUP=mine RESET=latest"
+else
+  next="the broker on 9092 keeps running: make consume GROUP=mine RESET=latest, or make offsets GROUP=$group"
+fi
+say "Done. The consumer's ledger of everything it did is ${TMPDIR:-/tmp}/$group.jsonl. Next: $next."

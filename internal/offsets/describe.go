@@ -61,7 +61,10 @@ func runDescribe(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	return o.print(stdout, gs)
+	if err := o.print(stdout, gs); err != nil {
+		return err
+	}
+	return tellUnknown(ctx, stderr, admin, gs)
 }
 
 // fetch describes the groups the flags name.

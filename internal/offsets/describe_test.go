@@ -41,6 +41,25 @@ func TestDescribeUnknownGroupShowsNothingCommitted(t *testing.T) {
 	}
 }
 
+// A group the broker does not know comes with the groups it knows, closest
+// first (on stderr, so that stdout stays the description).
+func TestDescribeUnknownGroupListsKnownOnes(t *testing.T) {
+	e := newEnv(t)
+	e.CreateTopic("orders", 1)
+	e.Produce("orders", 0, 3, time.Time{})
+	_, stderr, err := e.offsets("describe", "--group", "worksop")
+	if err != nil || stderr != "group worksop is unknown to the broker; known groups, closest first: none\n" {
+		t.Fatalf("no groups at all: %v, stderr %q", err, stderr)
+	}
+	for _, g := range []string{"payments", "workshop", "demo-031200"} {
+		e.Commit(g, map[string]map[int32]int64{"orders": {0: 1}})
+	}
+	_, stderr, err = e.offsets("describe", "--group", "worksop", "--group", "workshop")
+	if want := "group worksop is unknown to the broker; known groups, closest first: workshop, payments, demo-031200\n"; err != nil || stderr != want {
+		t.Errorf("stderr %q (%v), want %q", stderr, err, want)
+	}
+}
+
 func TestDescribeActiveMemberBeforeAnyCommit(t *testing.T) {
 	e := newEnv(t)
 	e.CreateTopic("orders", 2)
