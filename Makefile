@@ -83,9 +83,9 @@ scenario: build ## run one scenario: make scenario NAME=auto-commit-kill (list: 
 exercises: build ## list the workshop exercises
 	@$(BIN)/scenarios exercises
 
-exercise: build ## predict, run and see the measured answer: make exercise N=3 (NO_PAUSE=1 for scripts)
+exercise: build ## predict, run and see the measured answer: make exercise N=3 (NO_PAUSE=1 for scripts, TIMELINE=t.html to draw the run)
 	@test -n "$(N)" || { echo "usage: make exercise N=<number or name> (see make exercises)"; exit 2; }
-	@$(BIN)/scenarios exercise $(N) $(if $(NO_PAUSE),--no-pause)
+	@$(BIN)/scenarios exercise $(N) $(if $(NO_PAUSE),--no-pause) $(if $(TIMELINE),--timeline $(TIMELINE))
 
 up: ## start Apache Kafka + Schema Registry with docker compose (same ports)
 	docker compose up -d --wait

@@ -338,8 +338,9 @@ func runExercise(ctx context.Context, exercises []*workshop.Exercise, args []str
 	fs := flag.NewFlagSet("scenarios exercise", flag.ContinueOnError)
 	f.register(fs)
 	fs.BoolVar(&noPause, "no-pause", false, "do not ask for a prediction (CI, scripts)")
+	fs.StringVar(&f.drawTo, "timeline", "", "also draw the run to `FILE`.html or .svg, to project after the reveal")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: scenarios exercise N|NAME [--no-pause] [flags]\n\nFlags:\n")
+		fmt.Fprintf(fs.Output(), "usage: scenarios exercise N|NAME [--no-pause] [--timeline FILE.html] [flags]\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	names, err := cli.ParseInterleaved(fs, args, stderr)
@@ -366,7 +367,7 @@ func runExercise(ctx context.Context, exercises []*workshop.Exercise, args []str
 	if err != nil {
 		return err
 	}
-	env.Out = stdout
+	env.Out, env.Timeline = stdout, f.drawTo
 	var in io.Reader = os.Stdin
 	if noPause || !out.IsTerminal(os.Stdin) {
 		in = nil
