@@ -33,11 +33,13 @@ type consumer struct {
 	stdout    io.Writer
 	stderr    io.Writer
 
-	stats     stats
-	assigned  map[partitionKey]bool
-	fetching  map[partitionKey]bool // partitions whose current fetch position was logged
-	lastWork  time.Time
-	closeOnce sync.Once
+	stats    stats
+	assigned map[partitionKey]bool
+	fetching map[partitionKey]bool // partitions whose current fetch position was logged
+	lastWork time.Time
+	// saidWaiting: the consumer said it is waiting for records (sayWaiting).
+	saidWaiting bool
+	closeOnce   sync.Once
 }
 
 // stats counts what the consumer did, for the summary.
@@ -158,6 +160,7 @@ func (c *consumer) consume(ctx context.Context, snap <-chan os.Signal) error {
 			if err := c.o.commit.idle(); err != nil {
 				return err
 			}
+			c.sayWaiting()
 		case *kafka.Message:
 			if err := c.handle(e); err != nil {
 				return err
@@ -181,7 +184,7 @@ func (c *consumer) handle(m *kafka.Message) error {
 	if m.TopicPartition.Error != nil {
 		return c.onError(m.TopicPartition.Error, m)
 	}
-	c.lastWork = time.Now()
+	c.lastWork, c.saidWaiting = time.Now(), false
 	rec := ledger.RecordOf(m)
 	c.stats.Consumed++
 	_ = c.ledger.Write(ledger.Event{Type: ledger.Consumed, Record: &rec})
