@@ -51,6 +51,7 @@ type options struct {
 	nameSet         bool          // --name was given: the default transactional.id is stable
 	format          string
 	quiet           bool
+	waitForTopic    bool
 }
 
 // resetPolicies maps what users may type to librdkafka's auto.offset.reset.
@@ -101,6 +102,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	var stall string
 	fs.StringVar(&stall, "stall", "", "`N[:DURATION]`: the Nth record this run is handed takes DURATION to process instead of --process-delay, as a slow call would (default: twice --max-poll-interval, so librdkafka leaves the group in the meantime)")
 	fs.DurationVar(&o.maxPollInterval, "max-poll-interval", 0, "max.poll.interval.ms: the longest the application may take between polls before librdkafka leaves the group for it (default librdkafka's 5m)")
+	fs.BoolVar(&o.waitForTopic, "wait-for-topic", false, "wait for a --topic that does not exist yet to be created, instead of stopping with the list of topics")
 	fs.StringVar(&o.staticID, "static-id", "", "group.instance.id: static membership, so a restart within the session timeout keeps its partitions")
 	fs.StringVar(&o.protocol, "protocol", "classic", "group protocol: classic, or consumer (KIP-848)")
 	fs.StringVar(&o.assignor, "assignor", "", "partition assignor: range, roundrobin or cooperative-sticky (classic); uniform or range (consumer)")

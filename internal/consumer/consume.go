@@ -111,6 +111,11 @@ func newConsumer(ctx context.Context, o *options, stdout, stderr io.Writer) (*co
 		_ = c.ledger.Close()
 		return nil, err
 	}
+	if err := c.checkTopics(); err != nil {
+		_ = closeWithin(o.closeBound(), o.group, kc.Close)
+		_ = c.ledger.Close()
+		return nil, err
+	}
 	if err := kc.SubscribeTopics(o.topics, c.rebalanced); err != nil {
 		err = fmt.Errorf("unable to subscribe to %v: %w", o.topics, err)
 		if cerr := c.close(err); cerr != nil {
