@@ -357,7 +357,7 @@ func legend(m *model) []legendItem {
 		{"restart", "restart: the same consumer started again"},
 		{MarkSnapshot, "snapshot: the runner asked the broker"},
 		{MarkRestartBroker, "broker restarted"},
-		{kindTimeout, "session timeout: a killed member's session ended"},
+		{kindTimeout, "session timeout: a killed member's session is over"},
 		{kindRebalance, "rebalance: partitions moved"},
 	} {
 		if !kinds[k.kind] {

@@ -15,8 +15,10 @@ import (
 // Marks the picture derives from the ledgers, beside the runner's Mark
 // kinds.
 const (
-	// kindTimeout is when a killed consumer's session.timeout.ms ran out:
-	// from then on the coordinator may give its partitions to others.
+	// kindTimeout is the kill plus the killed consumer's session.timeout.ms:
+	// its session has run out by then (the broker counts from its last
+	// heartbeat, a little before the kill), and the coordinator may give
+	// its partitions to others.
 	kindTimeout = "session-timeout"
 	// kindRebalance is when a group's partitions moved after its first
 	// assignment: someone got or lost a partition.
@@ -50,7 +52,7 @@ func derivedMarks(incs []verify.Incarnation, marks []Mark, rel func(time.Time) t
 		timeout, ok := sessionTimeout(inc)
 		if at := rel(mk.At) + timeout; ok && at <= span && !takenBack(inc, incs, rel(mk.At), at, rel) {
 			out = append(out, mark{at: at, kind: kindTimeout, name: mk.Name,
-				detail: fmt.Sprintf("%s's session.timeout.ms (%d ms) ran out after its kill -9: from here the group may give its partitions to others",
+				detail: fmt.Sprintf("%s's session.timeout.ms (%d ms) after its kill -9: its session has run out by here (the broker counts from its last heartbeat, up to a heartbeat interval before the kill), so the group may give its partitions to others",
 					mk.Name, timeout.Milliseconds())})
 		}
 	}
