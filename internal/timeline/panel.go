@@ -321,6 +321,7 @@ func drawPanel(s *svg.SVG, m *model, l *lane, f frame, prefix string, tstep floa
 		y := (f.y(float64(sp.To+1))+f.y(float64(sp.From)))/2 + 4
 		labels.label(s, f, f.right-6-textWidth("not consumed: "+offsets(sp), 11), y, "not consumed: "+offsets(sp), a("fill", labelGrey))
 	}
+	brokerSaid := map[string]int{} // label -> where it was last said
 	for _, b := range l.broker {
 		if b.at < f.t0 || b.at > f.t1 {
 			continue
@@ -329,10 +330,12 @@ func drawPanel(s *svg.SVG, m *model, l *lane, f frame, prefix string, tstep floa
 		s.Group(cls("broker-committed"), a("data-label", b.label), ai("data-offset", b.offset))
 		s.Title(fmt.Sprintf("the broker's committed offset at snapshot %s: %d", b.label, b.offset))
 		diamond(s, x, y, a("fill", "#ffffff"), a("stroke", ink), `stroke-width="2"`)
-		if len(l.broker) <= maxBrokerLabels || prefix != "" {
-			text := "broker: " + strconv.FormatInt(b.offset, 10)
+		text := "broker: " + strconv.FormatInt(b.offset, 10)
+		last, said := brokerSaid[text]
+		if (len(l.broker) <= maxBrokerLabels || prefix != "") && (!said || x-last > 40) { // two snapshots at once: one label
 			y = labels.place(x-8, y-7, textWidth(text, 11), true)
 			s.Text(x-8, y, text, `font-size="11"`, `text-anchor="end"`, a("fill", ink), halo)
+			brokerSaid[text] = x
 		}
 		s.Gend()
 	}
