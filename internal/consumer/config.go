@@ -113,7 +113,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.onBadRecord, "on-bad-record", badSkip, "a record that does not decode (not wire format, unknown schema id, bad Avro): skip (report, record in the ledger, go on) or stop (exit 65 without committing past it)")
 	fs.StringVar(&o.close, "close", closePauseFirst, "how SIGTERM closes: pause-first (pause the assignment, then Close(): commits what was processed) or plain (Close() alone, as a plain confluent-kafka-go app: in --commit auto it also commits records it polls away unprocessed)")
 	fs.StringVar(&o.format, "format", out.Text, "record output: text or json")
-	fs.BoolVar(&o.quiet, "quiet", false, "do not print records, only the summary")
+	fs.BoolVar(&o.quiet, "quiet", false, "do not print records, only the summary (nor that it waits for records)")
 	fs.StringVar(&o.output, "output", "", "with --commit transactional: the `TOPIC` each record is produced to, in the transaction that commits its offset")
 	fs.StringVar(&o.transactionalID, "transactional-id", "", "with --commit transactional: the producer's transactional.id (default offsetlab-GROUP-NAME); a restart with the same id fences its killed predecessor and aborts its open transaction")
 	fs.IntVar(&o.txnRecords, "txn-records", 100, "with --commit transactional: commit the transaction after this many records (and whenever the input runs dry)")

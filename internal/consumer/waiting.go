@@ -13,9 +13,10 @@ const quietFor = 2 * time.Second
 // sayWaiting tells, once per quiet spell, that the consumer has partitions
 // and is waiting for records: with --reset latest a new group starts at the
 // log end, so after "assigned ..." nothing comes until someone produces.
-// A record ends the spell (see handle).
+// A record ends the spell (see handle). --quiet, as stories and scripts
+// run it, says nothing.
 func (c *consumer) sayWaiting() {
-	if c.saidWaiting || len(c.assigned) == 0 || time.Since(c.lastWork) < quietFor {
+	if c.o.quiet || c.saidWaiting || len(c.assigned) == 0 || time.Since(c.lastWork) < quietFor {
 		return
 	}
 	c.saidWaiting = true

@@ -30,13 +30,15 @@ func TestSayWaiting(t *testing.T) {
 		}
 	}
 
-	// Not yet quiet long enough, or nothing assigned: nothing said.
+	// Not yet quiet long enough, nothing assigned, or --quiet: nothing said.
 	var out strings.Builder
 	c := &consumer{o: &options{reset: "latest"}, stderr: &out, assigned: map[partitionKey]bool{{"orders", 0}: true}, lastWork: time.Now()}
 	c.sayWaiting()
 	c = &consumer{o: &options{reset: "latest"}, stderr: &out, assigned: map[partitionKey]bool{}, lastWork: time.Now().Add(-time.Hour)}
 	c.sayWaiting()
+	c = &consumer{o: &options{reset: "latest", quiet: true}, stderr: &out, assigned: map[partitionKey]bool{{"orders", 0}: true}, lastWork: time.Now().Add(-time.Hour)}
+	c.sayWaiting()
 	if out.Len() != 0 {
-		t.Errorf("said %q too early or with nothing assigned", out.String())
+		t.Errorf("said %q too early, with nothing assigned or under --quiet", out.String())
 	}
 }
