@@ -1,10 +1,13 @@
 // Package timeline draws one scenario run as a picture a newcomer can read:
 // one band per partition and consumer group, with the records each consumer
-// incarnation processed over time, the committed offset as a step line, the
-// moments processes were started, killed and stopped, where each restart
-// resumed, and which records were read again (replayed), skipped (lost) or
-// never reached (not consumed), as package verify classifies them for each
-// group.
+// incarnation processed over time, the committed offset as a step line under
+// them, the moments processes were started, killed and stopped, when a
+// killed member's session ran out and the group rebalanced, where the
+// partition was assigned and revoked, where each restart resumed, and which
+// records were read again (replayed), skipped (lost) or never reached (not
+// consumed), as package verify classifies them for each group. Where that
+// story is a few offsets among thousands, a zoomed panel beside the band
+// shows it; labels sit at the time of their event and keep apart.
 //
 // The picture is an SVG written with github.com/ajstarks/svgo, either alone
 // (.svg) or inside a self-contained HTML page (.html) that opens offline:
