@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"testing"
@@ -27,6 +28,28 @@ func TestGuideCoversEveryExercise(t *testing.T) {
 		}
 		if !strings.Contains(string(guide), row) {
 			t.Errorf("docs/workshop.md's appendix has no runtime row %q", row)
+		}
+	}
+}
+
+// `scenarios exercises` lists each exercise under its number and the short
+// name the guide uses; either finds it.
+func TestExercisesListShortNames(t *testing.T) {
+	var stdout strings.Builder
+	if err := Run(t.Context(), []string{"exercises"}, &stdout, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+	if f := strings.Fields(lines[0]); len(f) < 2 || f[0] != "N" || f[1] != "NAME" {
+		t.Fatalf("header %q, want N NAME first", lines[0])
+	}
+	exercises, err := loadExercises()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, ex := range exercises {
+		if f := strings.Fields(lines[i+1]); len(f) < 2 || f[0] != fmt.Sprint(ex.N) || f[1] != ex.ShortName() {
+			t.Errorf("row %q, want %d %s first", lines[i+1], ex.N, ex.ShortName())
 		}
 	}
 }
