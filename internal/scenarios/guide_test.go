@@ -53,3 +53,24 @@ func TestExercisesListShortNames(t *testing.T) {
 		}
 	}
 }
+
+// Exercise 3 stops consumers that own partitions with nothing on them: its
+// run must not show -1001 before exercise 4 asks about it, and must show
+// where the consumer resumed. This ties the workshop's filter to the
+// consumer's real table.
+func TestExerciseKeepsLaterAnswersHidden(t *testing.T) {
+	t.Parallel()
+	env := testEnv(t)
+	var stdout strings.Builder
+	args := []string{"exercise", "--no-pause", "3", "--bootstrap", env.Conn.Bootstrap, "--registry", env.Conn.Registry, "--results", t.TempDir()}
+	if err := Run(t.Context(), args, &stdout, io.Discard); err != nil {
+		t.Fatalf("%v\n%s", err, stdout.String())
+	}
+	got := stdout.String()
+	if strings.Contains(got, "-1001") || !strings.Contains(got, "(Position() and Committed() left out: exercise 4 asks about them)") {
+		t.Errorf("exercise 3 shows Position() tables, or does not say it left them out:\n%s", got)
+	}
+	if !strings.Contains(got, "c1#2 read first 120 (committed 120)") {
+		t.Errorf("exercise 3's run does not say where c1 resumed:\n%s", got)
+	}
+}
