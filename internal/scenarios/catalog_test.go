@@ -89,14 +89,16 @@ func TestCatalog(t *testing.T) {
 	}
 }
 
-// checkTimeline: the picture of a kill scenario shows the kill and where
-// the restart resumed.
+// checkTimeline: the picture says what the run measured (lost records
+// drawn and counted per band), and the picture of a kill scenario shows the
+// kill and where the restart resumed.
 func checkTimeline(t *testing.T, name, path string, res *scenario.Result) {
 	t.Helper()
 	page, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatalf("no timeline: %v", err)
 	}
+	checkPictureFigures(t, name, page, res)
 	started := map[string]bool{}
 	for _, m := range res.Marks {
 		started[m.Name] = started[m.Name] || m.Kind == timeline.MarkStart
