@@ -16,7 +16,7 @@ func (r *run) mark(kind, name string) {
 
 // timeline draws the run to the file Env.Timeline names.
 func (r *run) timeline() error {
-	t := timeline.Run{Scenario: r.res.Title(), Claim: r.sc.Claim, Marks: r.res.Marks, Committed: map[string]map[tp.TP]int64{},
+	t := timeline.Run{Scenario: r.sc.Name, Variant: protocolLabel(r.res.Protocol), Claim: r.sc.Claim, Marks: r.res.Marks, Committed: map[string]map[tp.TP]int64{},
 		EndCommitted: r.committed}
 	for _, name := range sortedKeys(r.ledgers) {
 		for n := range r.ledgers[name] {
@@ -84,4 +84,15 @@ func (r *run) figures(acc *verify.Accounting) map[string]int64 {
 	}
 	r.offsetsPartitions(f)
 	return f
+}
+
+// protocolLabel names a group protocol for a timeline's title.
+func protocolLabel(protocol string) string {
+	switch protocol {
+	case Classic:
+		return "classic protocol"
+	case Consumer:
+		return "KIP-848 consumer protocol"
+	}
+	return ""
 }
