@@ -14,7 +14,11 @@ import (
 // compiled into a tree of genFuncs once, in New; Next only calls them.
 type genFunc func(r *rand.Rand) any
 
-type compiler struct{}
+type compiler struct {
+	// depth counts the records that can contain themselves (see maxDepth)
+	// being generated now, one inside the other.
+	depth int
+}
 
 // compile returns the generator for t. A named type is compiled once; every
 // reference shares it (through an indirection, so recursive types work).
@@ -28,6 +32,13 @@ func (c *compiler) compile(t *avroType, path string) (genFunc, error) {
 	t.compiled = true
 	var body genFunc
 	t.gen = func(r *rand.Rand) any { return body(r) }
+	if recursive(t) {
+		t.gen = func(r *rand.Rand) any {
+			c.depth++
+			defer func() { c.depth-- }()
+			return body(r)
+		}
+	}
 	b, err := c.body(t, path)
 	if err != nil {
 		return nil, err
@@ -145,10 +156,28 @@ func (c *compiler) union(t *avroType, fieldProps map[string]any, path string) (g
 		}
 		gens[i] = func(r *rand.Rand) any { return map[string]any{name: g(r)} }
 	}
+	pick := func(r *rand.Rand) any { return gens[r.IntN(len(gens))](r) }
 	if pos >= 0 {
-		return gens[pos], nil
+		pick = gens[pos]
 	}
-	return func(r *rand.Rand) any { return gens[r.IntN(len(gens))](r) }, nil
+	if !recursive(t) {
+		return pick, nil
+	}
+	var ends []genFunc // the branches that cannot lead back to this union
+	for i, b := range t.branches {
+		if !reaches(b, t) {
+			ends = append(ends, gens[i])
+		}
+	}
+	if len(ends) == 0 {
+		return nil, fmt.Errorf("%s: every branch of this union leads back to it, so no value would end; add \"null\" or another branch that does not", where(path))
+	}
+	return func(r *rand.Rand) any {
+		if c.depth >= maxDepth {
+			return ends[r.IntN(len(ends))](r)
+		}
+		return pick(r)
+	}, nil
 }
 
 // boolean: odds sets the chance of true; iteration alternates from start;
@@ -464,7 +493,8 @@ func decimalGen(precision, scale, size int) genFunc {
 	}
 }
 
-// array draws a length (default 8 to 15 items) and that many items.
+// array draws a length (default 8 to 15 items) and that many items; one
+// that can contain itself shrinks with depth (see maxDepth).
 func (c *compiler) array(t *avroType, path string) (genFunc, error) {
 	lb, err := parseLength(t.props, path)
 	if err != nil {
@@ -474,8 +504,13 @@ func (c *compiler) array(t *avroType, path string) (genFunc, error) {
 	if err != nil {
 		return nil, err
 	}
+	decay := recursive(t)
 	return func(r *rand.Rand) any {
-		a := make([]any, lb.draw(r))
+		n := lb.draw(r)
+		if decay {
+			n = decayed(n, c.depth)
+		}
+		a := make([]any, n)
 		for i := range a {
 			a[i] = items(r)
 		}
@@ -507,8 +542,12 @@ func (c *compiler) mapGen(t *avroType, path string) (genFunc, error) {
 	if err != nil {
 		return nil, err
 	}
+	decay := recursive(t)
 	return func(r *rand.Rand) any {
 		n := lb.draw(r)
+		if decay {
+			n = decayed(n, c.depth)
+		}
 		m := make(map[string]any, n)
 		for range n {
 			k := keys(r).(string)

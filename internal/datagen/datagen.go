@@ -112,6 +112,9 @@ func New(schema string, seed int64) (*Generator, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkSize(top); err != nil {
+		return nil, err
+	}
 	s := uint64(seed)
 	return &Generator{
 		schema: schema,
