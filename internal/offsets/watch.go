@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/offsetlab/offsetlab/internal/cli"
+	"github.com/offsetlab/offsetlab/internal/groups"
 	"github.com/offsetlab/offsetlab/internal/out"
 )
 
@@ -43,19 +44,40 @@ func runWatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	defer admin.Close()
+	defer func() {
+		if admin != nil {
+			admin.Close()
+		}
+	}()
 
 	redraw := out.IsTerminal(stdout) && o.format == out.Text
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	for n := 1; ; n++ {
 		var frame bytes.Buffer
-		gs, err := o.fetch(ctx, admin)
+		var gs []*groups.Group
+		if admin == nil {
+			admin, err = o.open(ctx)
+		}
+		if admin != nil {
+			if gs, err = o.fetch(ctx, admin); err != nil {
+				// librdkafka aborts the process (rdkafka_queue.h
+				// 'eonce->refcnt > 0', librdkafka#4605) when a group
+				// request that timed out while the broker was down is
+				// answered or expires later: 4 of 4 watches died after
+				// an outage longer than --timeout. A client that failed
+				// is closed before that can happen, and a new one is
+				// opened once the broker answers a metadata request.
+				admin.Close()
+				admin = nil
+			}
+		}
 		switch {
 		case ctx.Err() != nil:
 			return nil // stopped by the user
 		case err != nil:
-			fmt.Fprintf(stderr, "%s refresh failed (retrying every %s): %v\n", time.Now().Format("15:04:05"), interval, err)
+			fmt.Fprintf(stderr, "%s refresh failed (retrying every %s with a new client, once the broker at %s answers a metadata request): %v\n",
+				time.Now().Format("15:04:05"), interval, o.conn.Bootstrap, err)
 		case o.format == out.JSON:
 			// describe's JSON, one object per line.
 			var indented bytes.Buffer

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/offsetlab/offsetlab/internal/poll"
+	"github.com/offsetlab/offsetlab/internal/stack"
+	"github.com/offsetlab/offsetlab/internal/stack/stacktest"
 )
 
 func TestWatchRefreshes(t *testing.T) {
@@ -74,4 +76,41 @@ func (b *lockedBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// An outage longer than --timeout used to abort watch: librdkafka asserted
+// 'eonce->refcnt > 0' (rdkafka_queue.h) once the broker came back and
+// answered, or timed out, the group requests of the client that had failed.
+// Watch now closes a client that failed and waits for the broker with a new
+// one; it keeps drawing after the broker's restart.
+func TestWatchRidesOutAnOutage(t *testing.T) {
+	t.Parallel()
+	s := stacktest.Start(t, func(o *stack.Options) { o.DataDir = t.TempDir() })
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	var stdout, stderr lockedBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, []string{"watch", "--group", "gw", "--interval", "100ms", "--timeout", "1s", "--bootstrap", s.BrokerAddr()}, &stdout, &stderr)
+	}()
+	state := func() string { return fmt.Sprintf("stdout %q, stderr %q", stdout.String(), stderr.String()) }
+	frames := func() int { return strings.Count(stdout.String(), "group gw") }
+	poll.Until(t, 10*time.Second, "a first refresh", func() bool { return frames() > 0 }, state)
+
+	addr := s.BrokerAddr()
+	s.StopBroker()
+	want := "refresh failed (retrying every 100ms with a new client, once the broker at " + addr + " answers a metadata request): broker at " + addr + " did not answer within 1s"
+	poll.Until(t, 30*time.Second, "two failed refreshes (an outage longer than --timeout)",
+		func() bool { return strings.Count(stderr.String(), want) >= 2 }, state)
+	if err := s.RestartBroker(); err != nil {
+		t.Fatal(err)
+	}
+	before := frames()
+	poll.Until(t, 30*time.Second, "three refreshes after the restart", func() bool { return frames() >= before+3 }, state)
+	cancel()
+	var err error
+	poll.Until(t, 10*time.Second, "watch to stop after cancel", poll.Received(done, &err))
+	if err != nil {
+		t.Fatalf("watch stopped by its context: %v, want nil", err)
+	}
 }

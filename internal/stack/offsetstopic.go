@@ -52,6 +52,7 @@ type offsetsTopic struct {
 	c          *kfake.Cluster
 	cl         *kgo.Client
 	partitions int32
+	closeOnce  sync.Once
 
 	mu     sync.Mutex
 	groups map[string]*groupState // what the topic says of each group
@@ -471,14 +472,18 @@ func (t *offsetsTopic) drain() {
 
 // close stops mirroring and waits, within a bound, for what was written to
 // reach the log.
+// It may be called again: a stopped broker's mirror is closed already when
+// the stack closes.
 func (t *offsetsTopic) close() {
-	close(t.stop)
-	<-t.done
-	<-t.done
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	_ = t.cl.Flush(ctx)
-	t.cl.Close()
+	t.closeOnce.Do(func() {
+		close(t.stop)
+		<-t.done
+		<-t.done
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = t.cl.Flush(ctx)
+		t.cl.Close()
+	})
 }
 
 func offsetCommitKey(group string, k commitKey) []byte {

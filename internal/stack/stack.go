@@ -113,6 +113,7 @@ type Stack struct {
 	server   *http.Server
 	regAddr  string
 	secrets  *Secrets
+	stopped  string // the broker's address while StopBroker has it stopped
 }
 
 // Start listens on both addresses and serves until Close. A taken port is
@@ -228,7 +229,11 @@ func (s *Stack) RestartBroker() error {
 	if s.opts.DataDir == "" {
 		return errors.New("the broker has no data directory to restart from (start the stack with --data-dir)")
 	}
-	addr := s.BrokerAddr()
+	addr := s.stopped
+	if addr == "" {
+		addr = s.BrokerAddr()
+	}
+	s.stopped = ""
 	s.offsets.close()
 	s.cluster.Close()
 	var ln net.Listener
@@ -249,6 +254,15 @@ func (s *Stack) RestartBroker() error {
 	}
 	s.offsets, err = startOffsetsTopic(s.cluster, s.opts.OffsetsPartitions, s.secrets)
 	return err
+}
+
+// StopBroker stops the broker until RestartBroker: its connections close
+// and its port refuses new ones, as after kill -9. The registry keeps
+// running.
+func (s *Stack) StopBroker() {
+	s.stopped = s.BrokerAddr()
+	s.offsets.close()
+	s.cluster.Close()
 }
 
 // listen binds addr, turning "address already in use" into advice.
