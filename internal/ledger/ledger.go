@@ -12,11 +12,13 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
@@ -121,11 +123,25 @@ type Writer struct {
 }
 
 // Create opens path for appending (creating it), and fails now, before any
-// work, if it cannot be written.
+// work, if it cannot be written. A named pipe or a socket is refused: a
+// ledger is read back, and opening a pipe for writing blocked until a
+// reader came, deaf to SIGTERM (so it is opened non-blocking). Devices are
+// accepted: /dev/full is how the tests fill a disk.
 func Create(path string) (*Writer, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND|syscall.O_NONBLOCK, 0o644)
+	if errors.Is(err, syscall.ENXIO) { // a named pipe nobody reads
+		return nil, fmt.Errorf("unable to open the ledger: %s is a named pipe, not a file (a ledger is read back)", path)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("unable to open the ledger: %w", err)
+	}
+	if fi, err := f.Stat(); err == nil && fi.Mode().Type()&(os.ModeNamedPipe|os.ModeSocket) != 0 {
+		f.Close()
+		kind := "named pipe"
+		if fi.Mode().Type()&os.ModeSocket != 0 {
+			kind = "socket"
+		}
+		return nil, fmt.Errorf("unable to open the ledger: %s is a %s, not a file (a ledger is read back)", path, kind)
 	}
 	return &Writer{f: f}, nil
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -117,5 +118,26 @@ func TestRecordEventEncoding(t *testing.T) {
 		if _, ok := appendRecordEvent(nil, &e); ok {
 			t.Errorf("fast encoding accepted %+v", e)
 		}
+	}
+}
+
+// Opening a named pipe for writing blocked until a reader came, and SIGTERM
+// could not stop it; with or without a reader, a pipe is refused at once.
+func TestNamedPipeRefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "p.fifo")
+	if err := syscall.Mkfifo(path, 0o600); err != nil {
+		t.Skip("no named pipes:", err)
+	}
+	want := "unable to open the ledger: " + path + " is a named pipe, not a file (a ledger is read back)"
+	if _, err := Create(path); err == nil || err.Error() != want {
+		t.Errorf("no reader: err = %v, want %s", err, want)
+	}
+	r, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if _, err := Create(path); err == nil || err.Error() != want {
+		t.Errorf("with a reader: err = %v, want %s", err, want)
 	}
 }
