@@ -10,6 +10,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"strings"
 	"time"
 
@@ -79,7 +80,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	switch {
 	case o.count < 0:
 		return nil, cli.Usagef("--count must be 0 or more, got %d", o.count)
-	case o.rate < 0:
+	case !(o.rate >= 0) || math.IsInf(o.rate, 1): // NaN too
 		return nil, cli.Usagef("--rate must be 0 (as fast as possible) or more, got %g", o.rate)
 	case o.partitions < 1:
 		return nil, cli.Usagef("--partitions must be at least 1, got %d", o.partitions)
@@ -87,6 +88,10 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		return nil, cli.Usagef("--partition must be a partition number, got %d", o.partition)
 	case o.deliveryTimeout <= 0:
 		return nil, cli.Usagef("--delivery-timeout must be positive, got %s", o.deliveryTimeout)
+	case o.deliveryTimeout < time.Millisecond || o.deliveryTimeout > math.MaxInt32*time.Millisecond:
+		// message.timeout.ms counts whole milliseconds up to 2^31-1, and
+		// librdkafka reads 0 as no limit at all.
+		return nil, cli.Usagef("--delivery-timeout must be from 1ms to %s (message.timeout.ms), got %s", math.MaxInt32*time.Millisecond, o.deliveryTimeout)
 	}
 	if err := out.CheckFormat(o.format); err != nil {
 		return nil, err
