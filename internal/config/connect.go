@@ -33,9 +33,9 @@ func (c *Connection) RegistryClient() *srclient.SchemaRegistryClient {
 // CheckRegistry asks the registry for its subjects and reports, within the
 // connection timeout, whether it answered.
 func (c *Connection) CheckRegistry(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, c.Timeout)
+	tctx, cancel := context.WithTimeout(ctx, c.Timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.Registry+"/subjects", nil)
+	req, err := http.NewRequestWithContext(tctx, http.MethodGet, c.Registry+"/subjects", nil)
 	if err != nil {
 		// url.Parse's error quotes the whole URL, password included.
 		shown := RedactURL(c.Registry)
@@ -46,6 +46,9 @@ func (c *Connection) CheckRegistry(ctx context.Context) error {
 	}
 	resp, err := c.httpClient().Do(req)
 	if err != nil {
+		if ctx.Err() != nil { // interrupted (exit 130), not unreachable
+			return ctx.Err()
+		}
 		if terr := c.registryTLSError(err); terr != nil {
 			return terr
 		}

@@ -1,12 +1,35 @@
 package config
 
 import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
+	"github.com/offsetlab/offsetlab/internal/cli"
 )
+
+// A signal during the registry check is an interruption (exit 130), not an
+// unreachable registry (69, which it used to be, with no message).
+func TestCheckRegistryInterrupted(t *testing.T) {
+	arrived := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(arrived)
+		<-r.Context().Done() // a registry that does not answer
+	}))
+	defer srv.Close()
+	ctx, cancel := context.WithCancel(t.Context())
+	go func() { <-arrived; cancel() }()
+	c := Connection{Registry: srv.URL, Timeout: DefaultTimeout}
+	err := c.CheckRegistry(ctx)
+	if !errors.Is(err, context.Canceled) || cli.Code(err) != cli.ExitInterrupted {
+		t.Fatalf("err = %v (exit %d), want context.Canceled (exit %d)", err, cli.Code(err), cli.ExitInterrupted)
+	}
+}
 
 // PrintLogs writes each log event as one line, the way librdkafka prints
 // its own log (level, time, facility, message), and ends when the channel
