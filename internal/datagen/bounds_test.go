@@ -101,3 +101,13 @@ func TestRecordSizeBound(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestByteOrderMarkSkipped(t *testing.T) {
+	g, err := New("\ufeff"+`{"type":"record","name":"R","fields":[{"name":"a","type":"int"}]}`, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.HasPrefix(g.Schema(), "\ufeff") {
+		t.Error("the byte order mark would be registered with the schema")
+	}
+}

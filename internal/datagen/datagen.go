@@ -82,7 +82,11 @@ type Generator struct {
 //	schema is not JSON: invalid character '}' looking for beginning of object key string
 //	not a valid Avro schema: ...
 //	field "price": range.min 10 >= range.max 5 (max is exclusive)
+//
+// A leading UTF-8 byte order mark (Windows editors write one) is dropped:
+// JSON forbids it, and it used to end in "invalid character 'ï'".
 func New(schema string, seed int64) (*Generator, error) {
+	schema = strings.TrimPrefix(schema, "\ufeff")
 	dec := json.NewDecoder(strings.NewReader(schema))
 	dec.UseNumber()
 	var doc any

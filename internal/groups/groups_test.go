@@ -43,7 +43,8 @@ func TestParseTopicScope(t *testing.T) {
 }
 
 func TestReadResetFile(t *testing.T) {
-	got, err := ReadResetFile(strings.NewReader("orders,0,5\n\norders, 1, 7\napp,payments,2,9\nother,payments,2,1\n"), "f.csv", "app")
+	// The byte order mark Excel writes is skipped.
+	got, err := ReadResetFile(strings.NewReader("\ufefforders,0,5\n\norders, 1, 7\napp,payments,2,9\nother,payments,2,1\n"), "f.csv", "app")
 	want := []FileEntry{{TP{Topic: "orders", Partition: 0}, 5}, {TP{Topic: "orders", Partition: 1}, 7}, {TP{Topic: "payments", Partition: 2}, 9}}
 	if err != nil || !reflect.DeepEqual(got, want) {
 		t.Fatalf("got %+v, %v; want %+v", got, err, want)
@@ -57,6 +58,8 @@ func TestReadResetFile(t *testing.T) {
 		"orders,0,5\norders,0,6\n": "line 2: orders[0] already given on line 1",
 		",0,5\n":                   "line 1: empty topic",
 		"\"orders,0,5\n":           "--from-file f.csv",
+		// A stray fourth field is not another group's line.
+		"orders,0,5,extra\n": `line 1 (4 fields: group,topic,partition,offset): offset "extra" is not an offset (0 or more)`,
 	} {
 		_, err := ReadResetFile(strings.NewReader(in), "f.csv", "app")
 		if cli.Code(err) != cli.ExitUsage || !strings.Contains(err.Error(), wantErr) {

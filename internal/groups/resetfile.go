@@ -1,6 +1,7 @@
 package groups
 
 import (
+	"bufio"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -10,6 +11,9 @@ import (
 
 	"github.com/offsetlab/offsetlab/internal/cli"
 )
+
+// bom is the UTF-8 byte order mark.
+const bom = "\ufeff"
 
 // WriteResetFile writes a plan's new offsets in the CSV format that
 // kafka-consumer-groups --reset-offsets --export writes and --from-file
@@ -28,8 +32,18 @@ func WriteResetFile(w io.Writer, plan *Plan) error {
 // ReadResetFile reads a reset file: "topic,partition,offset" lines, or
 // "group,topic,partition,offset" lines as kafka-consumer-groups exports
 // several groups, of which only group's are kept. Blank lines are skipped.
+//
+// A UTF-8 byte order mark, as Excel writes CSV, is skipped (it became part
+// of the first topic's name). A line of four fields is read as group,topic,
+// partition,offset and checked whole before its group is compared, so a
+// three-field line with a stray fourth field is named as such instead of
+// being taken for another group's.
 func ReadResetFile(r io.Reader, name, group string) ([]FileEntry, error) {
-	cr := csv.NewReader(r)
+	br := bufio.NewReader(r)
+	if b, _ := br.Peek(len(bom)); string(b) == bom {
+		_, _ = br.Discard(len(bom))
+	}
+	cr := csv.NewReader(br)
 	cr.FieldsPerRecord = -1
 	cr.TrimLeadingSpace = true
 	const accepted = "accepted: topic,partition,offset or group,topic,partition,offset per line"
@@ -45,14 +59,13 @@ func ReadResetFile(r io.Reader, name, group string) ([]FileEntry, error) {
 			return nil, cli.Usagef("--from-file %s: %v (%s)", name, err, accepted)
 		}
 		line, _ := cr.FieldPos(0)
+		where := fmt.Sprintf("--from-file %s line %d", name, line)
+		lineGroup := group
 		switch len(rec) {
 		case 3:
 		case 4:
-			if strings.TrimSpace(rec[0]) != group {
-				otherGroups++
-				continue
-			}
-			rec = rec[1:]
+			where += " (4 fields: group,topic,partition,offset)"
+			lineGroup, rec = strings.TrimSpace(rec[0]), rec[1:]
 		default:
 			return nil, cli.Usagef("--from-file %s line %d: %d fields (%s)", name, line, len(rec), accepted)
 		}
@@ -61,11 +74,15 @@ func ReadResetFile(r io.Reader, name, group string) ([]FileEntry, error) {
 		o, oerr := strconv.ParseInt(strings.TrimSpace(rec[2]), 10, 64)
 		switch {
 		case topic == "":
-			return nil, cli.Usagef("--from-file %s line %d: empty topic (%s)", name, line, accepted)
+			return nil, cli.Usagef("%s: empty topic (%s)", where, accepted)
 		case perr != nil || p < 0:
-			return nil, cli.Usagef("--from-file %s line %d: partition %q is not a partition number (%s)", name, line, rec[1], accepted)
+			return nil, cli.Usagef("%s: partition %q is not a partition number (%s)", where, rec[1], accepted)
 		case oerr != nil || o < 0:
-			return nil, cli.Usagef("--from-file %s line %d: offset %q is not an offset (0 or more)", name, line, rec[2])
+			return nil, cli.Usagef("%s: offset %q is not an offset (0 or more)", where, rec[2])
+		}
+		if lineGroup != group {
+			otherGroups++
+			continue
 		}
 		tp := TP{Topic: topic, Partition: int32(p)}
 		if prev, dup := seen[tp]; dup {
