@@ -13,6 +13,7 @@
 package config
 
 import (
+	"bytes"
 	"crypto/tls"
 	"flag"
 	"fmt"
@@ -237,6 +238,11 @@ func ReadProperties(path string) ([][2]string, error) {
 	if err != nil {
 		return nil, cli.Usagef("--config: %v", err)
 	}
+	// A binary file's keys went, control bytes and all, into warnings and
+	// into librdkafka's "No such configuration property" error.
+	if i := bytes.IndexFunc(buf, isControl); i >= 0 {
+		return nil, cli.Usagef("--config %s: not a properties file: control byte %#02x on line %d (a properties file is text)", path, buf[i], 1+bytes.Count(buf[:i], []byte("\n")))
+	}
 	l := &properties.Loader{Encoding: properties.UTF8, DisableExpansion: true}
 	p, err := l.LoadBytes(buf)
 	if err != nil {
@@ -248,6 +254,12 @@ func ReadProperties(path string) ([][2]string, error) {
 		out = append(out, [2]string{k, strings.TrimSpace(v)})
 	}
 	return out, nil
+}
+
+// isControl is true of the control characters a text file does not hold:
+// all but tab, line feed, form feed and carriage return.
+func isControl(r rune) bool {
+	return (r < 0x20 && r != '\t' && r != '\n' && r != '\f' && r != '\r') || r == 0x7f
 }
 
 // ConfigMap builds a client's configuration: bootstrap servers, the

@@ -236,3 +236,14 @@ func TestIsSecret(t *testing.T) {
 		}
 	}
 }
+
+// A binary file is refused before any of its bytes reach a message: its
+// keys went, control bytes and all, into warnings and librdkafka's errors.
+func TestReadPropertiesBinary(t *testing.T) {
+	path := write(t, "# ok\nkey\x01\x1b[31m=v\n")
+	_, err := ReadProperties(path)
+	want := "--config " + path + ": not a properties file: control byte 0x01 on line 2 (a properties file is text)"
+	if err == nil || err.Error() != want {
+		t.Fatalf("err = %v\nwant %s", err, want)
+	}
+}
