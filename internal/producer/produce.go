@@ -232,6 +232,18 @@ func (p *producer) send(ctx context.Context, msg *kafka.Message) error {
 		}
 		p.pending.Done()
 		var kerr kafka.Error
+		if errors.As(err, &kerr) && kerr.Code() == kafka.ErrMsgSizeTooLarge {
+			// librdkafka refuses it before sending: count it as failed,
+			// or the summary said "failed 0" beside the error.
+			p.mu.Lock()
+			p.sum.Failed++
+			if p.sum.FirstError == "" {
+				p.sum.FirstError = err.Error()
+			}
+			p.mu.Unlock()
+			return fmt.Errorf("unable to produce record %d: its %d-byte value is over the producer's message.max.bytes (raise it with -X message.max.bytes=N, and the topic's max.message.bytes): %w",
+				msg.Opaque, len(msg.Value), err)
+		}
 		if !errors.As(err, &kerr) || kerr.Code() != kafka.ErrQueueFull {
 			return fmt.Errorf("unable to produce: %w", err)
 		}
