@@ -203,7 +203,7 @@ func (c *consumer) handle(m *kafka.Message) error {
 	}
 	c.o.commit.beforeProcess(m)
 	if derr == nil && !c.o.quiet {
-		c.print(m, value, schemaID)
+		c.print(m, c.de.Printable(value, schemaID), schemaID)
 	}
 	// Simulated work. A SIGTERM meanwhile lets it finish, as a well-behaved
 	// application does, so the close commits only processed records.

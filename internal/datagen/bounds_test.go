@@ -1,6 +1,8 @@
 package datagen
 
 import (
+	"encoding/json"
+	"math/big"
 	"strings"
 	"testing"
 )
@@ -109,5 +111,38 @@ func TestByteOrderMarkSkipped(t *testing.T) {
 	}
 	if strings.HasPrefix(g.Schema(), "\ufeff") {
 		t.Error("the byte order mark would be registered with the schema")
+	}
+}
+
+// JSON output printed decimals as fractions ("5274601051/100"); they are
+// strings at their scale, wherever they sit: a field, a union, an array.
+func TestDecimalStrings(t *testing.T) {
+	schema := `{"type":"record","name":"R","fields":[` +
+		`{"name":"price","type":{"type":"bytes","logicalType":"decimal","precision":12,"scale":2}},` +
+		`{"name":"maybe","type":["null",{"type":"fixed","name":"F","size":8,"logicalType":"decimal","precision":10,"scale":3}]},` +
+		`{"name":"list","type":{"type":"array","items":{"type":"bytes","logicalType":"decimal","precision":4,"scale":1}}},` +
+		`{"name":"n","type":"int"}]}`
+	g := newGen(t, schema, 1)
+	rec, _ := g.Next()
+	b, err := g.Codec().BinaryFromNative(nil, rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	native, _, err := g.Codec().NativeFromBinary(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	native.(map[string]any)["price"] = big.NewRat(5274601051, 100)
+	native.(map[string]any)["list"] = []any{big.NewRat(51, 10)}
+	native.(map[string]any)["maybe"] = map[string]any{"F": big.NewRat(-1, 2)}
+	conv, err := DecimalStrings(schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _ := json.Marshal(conv(native))
+	for _, want := range []string{`"price":"52746010.51"`, `"list":["5.1"]`, `"maybe":{"F":"-0.500"}`} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("%s does not hold %s", out, want)
+		}
 	}
 }

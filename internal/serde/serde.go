@@ -19,6 +19,8 @@ import (
 
 	"github.com/linkedin/goavro/v2"
 	"github.com/riferrei/srclient"
+
+	"github.com/offsetlab/offsetlab/internal/datagen"
 )
 
 // MagicByte opens every Confluent wire-format record.
@@ -108,13 +110,36 @@ func (s *Serializer) Encode(native any) ([]byte, error) {
 type Deserializer struct {
 	rc *srclient.SchemaRegistryClient
 
-	mu     sync.Mutex
-	codecs map[int]*goavro.Codec
+	mu       sync.Mutex
+	codecs   map[int]*goavro.Codec
+	printers map[int]func(any) any // per schema id: decimals as strings
 }
 
 // NewDeserializer returns a deserializer backed by rc.
 func NewDeserializer(rc *srclient.SchemaRegistryClient) *Deserializer {
-	return &Deserializer{rc: rc, codecs: make(map[int]*goavro.Codec)}
+	return &Deserializer{rc: rc, codecs: make(map[int]*goavro.Codec), printers: make(map[int]func(any) any)}
+}
+
+// Printable returns a value Decode gave for schema id ready for JSON: its
+// decimals become strings at their scale ("52746010.51"), where
+// encoding/json wrote the *big.Rat as a fraction ("5274601051/100").
+func (d *Deserializer) Printable(native any, id int) any {
+	d.mu.Lock()
+	p, ok := d.printers[id]
+	c := d.codecs[id]
+	d.mu.Unlock()
+	if !ok {
+		p = func(v any) any { return v }
+		if c != nil {
+			if f, err := datagen.DecimalStrings(c.Schema()); err == nil {
+				p = f
+			}
+		}
+		d.mu.Lock()
+		d.printers[id] = p
+		d.mu.Unlock()
+	}
+	return p(native)
 }
 
 // UnknownSchemaError says a record names a schema id the registry does not have.

@@ -3,7 +3,9 @@ package serde
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
+	"math/big"
 	"runtime"
 	"strconv"
 	"strings"
@@ -161,5 +163,27 @@ func TestDecodeHugeBlockCount(t *testing.T) {
 	}
 	if grew := after.TotalAlloc - before.TotalAlloc; grew > 64<<20 {
 		t.Fatalf("decoding an 11-byte record allocated %d MiB", grew>>20)
+	}
+}
+
+// The consumer's JSON printed decimals as fractions ("5274601051/100").
+func TestPrintableDecimals(t *testing.T) {
+	rc := registry(t)
+	s, err := NewSerializer(rc, Subject("prices"), `{"type":"record","name":"P","fields":[{"name":"price","type":{"type":"bytes","logicalType":"decimal","precision":12,"scale":2}}]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := s.Encode(map[string]any{"price": big.NewRat(5274601051, 100)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := NewDeserializer(rc)
+	native, id, err := d.Decode(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _ := json.Marshal(d.Printable(native, id))
+	if string(out) != `{"price":"52746010.51"}` {
+		t.Fatalf("printed %s, want {\"price\":\"52746010.51\"}", out)
 	}
 }
