@@ -187,20 +187,44 @@ func (a *Admin) DescribeGroups(ctx context.Context, ids []string) ([]*Group, err
 // metadata string committed along. A group the broker does not know has
 // committed nothing.
 func (a *Admin) CommittedOffsets(ctx context.Context, group string) (map[TP]Committed, error) {
+	committed := map[TP]Committed{}
+	return committed, a.committedIn(ctx, group, nil, committed)
+}
+
+// CommittedOffsetsOf is CommittedOffsets for the partitions tps only,
+// asked in batches of requestBatch (see there): a reset of a
+// 100,000-partition topic asks for its partitions, not for everything.
+func (a *Admin) CommittedOffsetsOf(ctx context.Context, group string, tps []TP) (map[TP]Committed, error) {
+	committed := map[TP]Committed{}
+	for batch := range slices.Chunk(tps, requestBatch) {
+		parts := make([]kafka.TopicPartition, len(batch))
+		for i, tp := range batch {
+			topic := tp.Topic
+			parts[i] = kafka.TopicPartition{Topic: &topic, Partition: tp.Partition}
+		}
+		if err := a.committedIn(ctx, group, parts, committed); err != nil {
+			return nil, err
+		}
+	}
+	return committed, nil
+}
+
+// committedIn adds to committed what the group committed for parts (nil:
+// every partition).
+func (a *Admin) committedIn(ctx context.Context, group string, parts []kafka.TopicPartition, committed map[TP]Committed) error {
 	var res kafka.ListConsumerGroupOffsetsResult
 	err := a.call(ctx, "the committed offsets of group "+group, func(ctx context.Context, timeout time.Duration) error {
 		var err error
 		res, err = a.ac.ListConsumerGroupOffsets(ctx,
-			[]kafka.ConsumerGroupTopicPartitions{{Group: group}},
+			[]kafka.ConsumerGroupTopicPartitions{{Group: group, Partitions: parts}},
 			kafka.SetAdminRequestTimeout(timeout), kafka.SetAdminRequireStableOffsets(true))
 		return err
 	})
-	committed := map[TP]Committed{}
 	if isGroupNotFound(err) {
-		return committed, nil
+		return nil
 	}
 	if err != nil {
-		return nil, err
+		return err
 	}
 	for _, gtp := range res.ConsumerGroupsTopicPartitions {
 		for _, tp := range gtp.Partitions {
@@ -211,7 +235,7 @@ func (a *Admin) CommittedOffsets(ctx context.Context, group string) (map[TP]Comm
 				if isGroupNotFound(tp.Error) {
 					continue
 				}
-				return nil, fmt.Errorf("committed offset of group %s for %s[%d]: %w", group, *tp.Topic, tp.Partition, tp.Error)
+				return fmt.Errorf("committed offset of group %s for %s[%d]: %w", group, *tp.Topic, tp.Partition, tp.Error)
 			}
 			if tp.Offset < 0 {
 				continue // -1001: nothing committed
@@ -223,7 +247,7 @@ func (a *Admin) CommittedOffsets(ctx context.Context, group string) (map[TP]Comm
 			committed[TP{Topic: *tp.Topic, Partition: tp.Partition}] = c
 		}
 	}
-	return committed, nil
+	return nil
 }
 
 // Committed is one committed offset and the metadata committed with it.

@@ -3,6 +3,7 @@ package groups
 import (
 	"fmt"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -123,5 +124,19 @@ func TestCloseLeavesTheGroupOnlyForADynamicMember(t *testing.T) {
 				return !g.Active()
 			}, func() string { return fmt.Sprintf("group %s, %d members", g.State, g.Members) })
 		}
+	}
+}
+
+// A one-line error once named 100,000 topics in 789 KB.
+func TestSomeOfBoundsAList(t *testing.T) {
+	names := make([]string, 100000)
+	for i := range names {
+		names[i] = "t" + strconv.Itoa(i)
+	}
+	if got, want := someOf(names), "t0, t1, t2, t3, t4 and 99995 more"; got != want {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+	if got := someOf(names[:6]); got != "t0, t1, t2, t3, t4, t5" {
+		t.Fatalf("six names: %q", got)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -138,15 +139,28 @@ func (a *Admin) PlanReset(ctx context.Context, group string, scope Scope, target
 		return nil, err
 	}
 	g := described[0]
-	committed, err := a.CommittedOffsets(ctx, group)
-	if err != nil {
-		return nil, err
-	}
 	plan := &Plan{Group: group, State: g.State, Members: g.Members, Rows: []PlanRow{}, Warnings: []string{}}
-
-	tps, err := a.scopePartitions(ctx, group, scope, target, committed)
-	if err != nil {
-		return nil, err
+	var committed map[TP]Committed
+	var tps []TP
+	if scope.AllTopics && target.Kind != FromFile {
+		// The partitions are those the group committed.
+		if committed, err = a.CommittedOffsets(ctx, group); err != nil {
+			return nil, err
+		}
+		if len(committed) == 0 {
+			return nil, cli.Usagef("group %s has committed no offsets, so --all-topics covers nothing: name the topics with --topic", group)
+		}
+		for tp := range committed {
+			tps = append(tps, tp)
+		}
+		SortTPs(tps)
+	} else {
+		if tps, err = a.scopePartitions(ctx, scope, target); err != nil {
+			return nil, err
+		}
+		if committed, err = a.CommittedOffsetsOf(ctx, group, tps); err != nil {
+			return nil, err
+		}
 	}
 	marks, err := a.Watermarks(ctx, tps)
 	if err != nil {
@@ -183,25 +197,15 @@ func (a *Admin) PlanReset(ctx context.Context, group string, scope Scope, target
 	return plan, nil
 }
 
-// scopePartitions lists the partitions a reset covers.
-func (a *Admin) scopePartitions(ctx context.Context, group string, scope Scope, target Target, committed map[TP]Committed) ([]TP, error) {
-	switch {
-	case target.Kind == FromFile:
-		var scopes []TopicScope
+// scopePartitions lists the partitions a reset of named topics covers:
+// those of --topic, or of the --from-file lines.
+func (a *Admin) scopePartitions(ctx context.Context, scope Scope, target Target) ([]TP, error) {
+	if target.Kind == FromFile {
+		scopes := make([]TopicScope, 0, len(target.File))
 		for _, e := range target.File {
 			scopes = append(scopes, TopicScope{Topic: e.Topic, Partitions: []int32{e.Partition}})
 		}
 		return a.Expand(ctx, scopes)
-	case scope.AllTopics:
-		if len(committed) == 0 {
-			return nil, cli.Usagef("group %s has committed no offsets, so --all-topics covers nothing: name the topics with --topic", group)
-		}
-		var tps []TP
-		for tp := range committed {
-			tps = append(tps, tp)
-		}
-		SortTPs(tps)
-		return tps, nil
 	}
 	return a.Expand(ctx, scope.Topics)
 }
@@ -244,7 +248,7 @@ func (a *Admin) requested(ctx context.Context, tps []TP, target Target, committe
 			req[tp] = addSaturating(c.Offset, target.Shift)
 		}
 		if len(none) > 0 {
-			return nil, nil, cli.Usagef("--shift-by moves committed offsets, and nothing is committed for %s: give those partitions an offset first (--to-earliest, --to-offset N)", strings.Join(none, ", "))
+			return nil, nil, cli.Usagef("--shift-by moves committed offsets, and nothing is committed for %s: give those partitions an offset first (--to-earliest, --to-offset N)", someOf(none))
 		}
 	case ToDatetime, ByDuration:
 		t := target.Time
@@ -306,24 +310,29 @@ func (a *Admin) ApplyReset(ctx context.Context, plan *Plan) error {
 		topic := r.Topic
 		tps = append(tps, kafka.TopicPartition{Topic: &topic, Partition: r.Partition, Offset: kafka.Offset(r.New)})
 	}
-	var res kafka.AlterConsumerGroupOffsetsResult
-	err := a.call(ctx, "the reset of group "+plan.Group, func(ctx context.Context, timeout time.Duration) error {
-		var err error
-		res, err = a.ac.AlterConsumerGroupOffsets(ctx,
-			[]kafka.ConsumerGroupTopicPartitions{{Group: plan.Group, Partitions: tps}},
-			kafka.SetAdminRequestTimeout(timeout))
-		return err
-	})
-	if err != nil {
-		return a.activeFromBroker(ctx, plan.Group, "reset the offsets of", err)
-	}
+	// In batches (see requestBatch): Kafka commits each partition on its
+	// own anyway, one request or several. A failure midway leaves the
+	// earlier batches applied; the same reset run again completes it.
 	var failed []string
 	var first error
-	for _, g := range res.ConsumerGroupsTopicPartitions {
-		for _, tp := range g.Partitions {
-			if tp.Error != nil {
-				failed = append(failed, fmt.Sprintf("%s[%d]", *tp.Topic, tp.Partition))
-				first = cmp.Or(first, tp.Error)
+	for batch := range slices.Chunk(tps, requestBatch) {
+		var res kafka.AlterConsumerGroupOffsetsResult
+		err := a.call(ctx, "the reset of group "+plan.Group, func(ctx context.Context, timeout time.Duration) error {
+			var err error
+			res, err = a.ac.AlterConsumerGroupOffsets(ctx,
+				[]kafka.ConsumerGroupTopicPartitions{{Group: plan.Group, Partitions: batch}},
+				kafka.SetAdminRequestTimeout(timeout))
+			return err
+		})
+		if err != nil {
+			return a.activeFromBroker(ctx, plan.Group, "reset the offsets of", err)
+		}
+		for _, g := range res.ConsumerGroupsTopicPartitions {
+			for _, tp := range g.Partitions {
+				if tp.Error != nil {
+					failed = append(failed, fmt.Sprintf("%s[%d]", *tp.Topic, tp.Partition))
+					first = cmp.Or(first, tp.Error)
+				}
 			}
 		}
 	}
@@ -332,7 +341,7 @@ func (a *Admin) ApplyReset(ctx context.Context, plan *Plan) error {
 		if err := a.activeFromBroker(ctx, plan.Group, "reset the offsets of", first); errors.As(err, &active) {
 			return err
 		}
-		return fmt.Errorf("the broker refused the new offsets for %s: %w", strings.Join(failed, ", "), first)
+		return fmt.Errorf("the broker refused the new offsets for %s: %w", someOf(failed), first)
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
@@ -89,31 +90,34 @@ type listed struct {
 	err    error
 }
 
+// listOffsets asks in batches of requestBatch partitions (see there).
 func (a *Admin) listOffsets(ctx context.Context, tps []TP, spec kafka.OffsetSpec, what string) (map[TP]listed, error) {
-	req := make(map[kafka.TopicPartition]kafka.OffsetSpec, len(tps))
-	for _, tp := range tps {
-		topic := tp.Topic
-		req[kafka.TopicPartition{Topic: &topic, Partition: tp.Partition}] = spec
-	}
-	var res kafka.ListOffsetsResult
-	err := a.call(ctx, what, func(ctx context.Context, timeout time.Duration) error {
-		var err error
-		res, err = a.ac.ListOffsets(ctx, req, kafka.SetAdminRequestTimeout(timeout))
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[TP]listed, len(res.ResultInfos))
-	for tp, info := range res.ResultInfos {
-		if tp.Topic == nil {
-			continue
+	out := make(map[TP]listed, len(tps))
+	for batch := range slices.Chunk(tps, requestBatch) {
+		req := make(map[kafka.TopicPartition]kafka.OffsetSpec, len(batch))
+		for _, tp := range batch {
+			topic := tp.Topic
+			req[kafka.TopicPartition{Topic: &topic, Partition: tp.Partition}] = spec
 		}
-		l := listed{offset: int64(info.Offset)}
-		if info.Error.Code() != kafka.ErrNoError {
-			l.err = info.Error
+		var res kafka.ListOffsetsResult
+		err := a.call(ctx, what, func(ctx context.Context, timeout time.Duration) error {
+			var err error
+			res, err = a.ac.ListOffsets(ctx, req, kafka.SetAdminRequestTimeout(timeout))
+			return err
+		})
+		if err != nil {
+			return nil, err
 		}
-		out[TP{Topic: *tp.Topic, Partition: tp.Partition}] = l
+		for tp, info := range res.ResultInfos {
+			if tp.Topic == nil {
+				continue
+			}
+			l := listed{offset: int64(info.Offset)}
+			if info.Error.Code() != kafka.ErrNoError {
+				l.err = info.Error
+			}
+			out[TP{Topic: *tp.Topic, Partition: tp.Partition}] = l
+		}
 	}
 	for _, tp := range tps {
 		if _, ok := out[tp]; !ok {
