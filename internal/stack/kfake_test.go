@@ -207,24 +207,29 @@ func TestSrfakeAcceptsAnIncompatibleSchema(t *testing.T) {
 	}
 }
 
-// srfake difference: srfake keeps its schemas in memory only, so a stack
-// restarted with --data-dir brings the broker's topics and records back but
-// an empty registry, whose ids start at 1 again: a schema registered anew
-// gets an id that records written before the restart carry for another
-// schema. Confluent Schema Registry keeps its schemas in the _schemas topic
-// and ids never change. Keep topics and schemas living and dying together.
-func TestSrfakeIDsRestartWithTheStack(t *testing.T) {
+// srfake keeps its schemas in memory only; a --data-dir stack saves them
+// there and seeds them back with their ids (registry.go). Before, a
+// restarted stack had an empty registry whose ids began at 1 again, and a
+// schema registered anew took an id that records written before the
+// restart carry for another schema. Confluent Schema Registry keeps its
+// schemas in the _schemas topic and never reuses an id.
+func TestRegistryPersistsWithTheDataDir(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	v1 := sr.Schema{Schema: `{"type":"record","name":"Order","fields":[{"name":"id","type":"long"}]}`}
 	v2 := sr.Schema{Schema: `{"type":"record","name":"User","fields":[{"name":"name","type":"string"}]}`}
-	register := func(s *stack.Stack, subject string, schema sr.Schema) int {
+	v3 := sr.Schema{Schema: `{"type":"record","name":"Page","fields":[{"name":"url","type":"string"}]}`}
+	client := func(s *stack.Stack) *sr.Client {
 		t.Helper()
 		cl, err := sr.NewClient(sr.URLs(s.RegistryURL()))
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := cl.CreateSchema(t.Context(), subject, schema)
+		return cl
+	}
+	register := func(s *stack.Stack, subject string, schema sr.Schema) int {
+		t.Helper()
+		got, err := client(s).CreateSchema(t.Context(), subject, schema)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -236,14 +241,24 @@ func TestSrfakeIDsRestartWithTheStack(t *testing.T) {
 	if id := register(first, "users-value", v2); id != 2 {
 		t.Fatalf("the second schema got id %d, want 2", id)
 	}
+	register(first, "archive-value", v1) // the same schema under another subject shares id 1
 	first.Close()
 
 	second := stacktest.Start(t, func(o *stack.Options) { o.DataDir = dir })
 	if names := topics(t, second.BrokerAddr()); !slices.Contains(names, "orders") {
 		t.Fatalf("the restarted broker lost topic orders: it knows %v", names)
 	}
-	if id := register(second, "users-value", v2); id != 1 {
-		t.Fatalf("after the restart the same schema got id %d; srfake gave 1 when this was pinned (Confluent: 2, as before): update the README's list of differences", id)
+	got, err := client(second).SchemaByID(t.Context(), 1)
+	if err != nil || got.Schema != v1.Schema {
+		t.Fatalf("after the restart id 1 is %q, %v; want the Order schema", got.Schema, err)
+	}
+	for subject, want := range map[string]int{"orders-value": 1, "users-value": 2, "archive-value": 1} {
+		if id := register(second, subject, map[int]sr.Schema{1: v1, 2: v2}[want]); id != want {
+			t.Errorf("after the restart %s's schema has id %d, want %d", subject, id, want)
+		}
+	}
+	if id := register(second, "pages-value", v3); id != 3 {
+		t.Fatalf("a new schema after the restart got id %d, want 3 (ids are never reused)", id)
 	}
 }
 

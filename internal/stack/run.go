@@ -20,7 +20,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&opts.RegistryAddr, "registry", opts.RegistryAddr, "schema registry listen `host:port`")
 	fs.IntVar(&opts.Partitions, "partitions", opts.Partitions, "partitions of auto-created topics")
 	fs.IntVar(&opts.OffsetsPartitions, "offsets-partitions", opts.OffsetsPartitions, "partitions of __consumer_offsets when it is created (Kafka's offsets.topic.num.partitions)")
-	fs.StringVar(&opts.DataDir, "data-dir", "", "persist topics, offsets and groups in `DIR` across restarts (default: in memory)")
+	fs.StringVar(&opts.DataDir, "data-dir", "", "persist topics, offsets, groups and the registry's schemas in `DIR` across restarts (default: in memory)")
 	fs.DurationVar(&opts.MinSessionTimeout, "min-session-timeout", opts.MinSessionTimeout, "group.min.session.timeout.ms floor (Kafka's default is 6s)")
 	secure := fs.Bool("secure", false, "serve the broker with SASL over TLS and the registry with basic auth over TLS, with a throwaway CA and credentials, and write a ready client.properties")
 	secureDir := fs.String("secure-dir", "", "where --secure writes ca.pem and client.properties (default: a new temporary `DIR`, removed on stop)")

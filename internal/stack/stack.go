@@ -51,8 +51,8 @@ type Options struct {
 	// the topic is created: a data dir keeps the count it was made with.
 	OffsetsPartitions int
 	// DataDir, when set, persists topics, offsets and groups so that a
-	// restarted broker comes back with them. The registry is not persisted:
-	// its ids restart at 1, so keep the two together (delete the data dir).
+	// restarted broker comes back with them, and the registry's schemas
+	// with their ids (registry.go).
 	DataDir string
 	// MinSessionTimeout is the group session-timeout floor. Kafka's is 6 s
 	// and librdkafka's default session.timeout.ms is 45 s; a low floor lets
@@ -168,6 +168,7 @@ func Start(opts Options) (*Stack, error) {
 		kopts = append(kopts, kfake.DataDir(opts.DataDir))
 	}
 	var regOpts []srfake.Option
+	var regAuth string
 	if opts.Secure != nil {
 		hosts := []string{hostOf(brokerLn.Addr().String()), hostOf(regLn.Addr().String()), hostOf(opts.BrokerAddr), hostOf(opts.RegistryAddr)}
 		m, err := newMaterial(opts.Secure.Validity, hosts...)
@@ -191,7 +192,8 @@ func Start(opts Options) (*Stack, error) {
 			kopts = append(kopts, kfake.Superuser(mech, s.secrets.User, s.secrets.Password))
 		}
 		auth := base64.StdEncoding.EncodeToString([]byte(s.secrets.RegistryUser + ":" + s.secrets.RegistrySecret))
-		regOpts = append(regOpts, srfake.WithAuth("Basic "+auth))
+		regAuth = "Basic " + auth
+		regOpts = append(regOpts, srfake.WithAuth(regAuth))
 		regLn = tls.NewListener(regLn, m.tlsConfig())
 	}
 	cluster, err := kfake.NewCluster(kopts...)
@@ -200,6 +202,15 @@ func Start(opts Options) (*Stack, error) {
 		regLn.Close()
 		return nil, fmt.Errorf("unable to start the embedded broker: %w", err)
 	}
+	reg := srfake.NewRegistry(regOpts...)
+	handler := reg.Handler()
+	if opts.DataDir != "" {
+		if handler, err = persistRegistry(reg, opts.DataDir, regAuth); err != nil {
+			cluster.Close()
+			regLn.Close()
+			return nil, err
+		}
+	}
 	s.kopts = kopts
 	s.cluster = cluster
 	if s.offsets, err = startOffsetsTopic(cluster, opts.OffsetsPartitions, s.secrets); err != nil {
@@ -207,9 +218,8 @@ func Start(opts Options) (*Stack, error) {
 		regLn.Close()
 		return nil, err
 	}
-	reg := srfake.NewRegistry(regOpts...)
 	s.registry = reg
-	s.server = &http.Server{Handler: reg.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	s.server = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	s.regAddr = regLn.Addr().String()
 	go func() { _ = s.server.Serve(regLn) }()
 	if s.secrets != nil {
