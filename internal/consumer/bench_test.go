@@ -12,22 +12,53 @@ import (
 
 	"github.com/offsetlab/offsetlab/internal/config"
 	"github.com/offsetlab/offsetlab/internal/ledger"
+	"github.com/offsetlab/offsetlab/internal/median"
 	"github.com/offsetlab/offsetlab/internal/serde"
 	"github.com/offsetlab/offsetlab/internal/stack/stacktest"
 )
+
+// benchRounds is how many times each consumer reads the topic, each time
+// in a new group; the runs alternate who goes first, and medians are
+// reported with their spread.
+const benchRounds = 5
 
 // BenchmarkConsumerVsPlain measures, against one embedded broker and the
 // same b.N Avro records, the consumer's records/s with Avro decoding and
 // the ledger on, and a plain confluent-kafka-go consumer that only polls.
 // Both are timed from the first record to the last, so the group join is
-// not counted. Use -benchtime Nx.
+// not counted. Use -benchtime Nx. Reports the median records/s of each, the
+// median of the per-round ratios, and each spread as min and max.
 func BenchmarkConsumerVsPlain(b *testing.B) {
 	s := stacktest.Start(b)
 	fill(b, s.BrokerAddr(), s.RegistryURL(), "bench", b.N)
 	b.ResetTimer()
+	var ours, plain, ratio []float64
+	for round := range benchRounds {
+		var o, p float64
+		runOurs := func() {
+			o = offsetlabConsume(b, s.BrokerAddr(), s.RegistryURL(), fmt.Sprint("bench-offsetlab-", round))
+		}
+		runPlain := func() { p = plainConsume(b, s.BrokerAddr(), "bench", fmt.Sprint("bench-plain-", round), b.N) }
+		if round%2 == 0 {
+			runOurs()
+			runPlain()
+		} else {
+			runPlain()
+			runOurs()
+		}
+		ours, plain, ratio = append(ours, o), append(plain, p), append(ratio, o/p)
+	}
+	b.StopTimer()
+	median.Report(b, "offsetlab-rec/s", ours)
+	median.Report(b, "plain-rec/s", plain)
+	median.Report(b, "ratio", ratio)
+}
 
-	path := filepath.Join(b.TempDir(), "c.jsonl")
-	args := []string{"--bootstrap", s.BrokerAddr(), "--registry", s.RegistryURL(), "--group", "bench-offsetlab",
+// offsetlabConsume reads the topic with the consumer and times it by its
+// ledger, from the first record consumed to the last processed.
+func offsetlabConsume(b *testing.B, bootstrap, registry, group string) float64 {
+	path := filepath.Join(b.TempDir(), group+".jsonl")
+	args := []string{"--bootstrap", bootstrap, "--registry", registry, "--group", group,
 		"--topic", "bench", "--reset", "earliest", "--quiet", "--ledger", path, "--max-messages", fmt.Sprint(b.N)}
 	if err := Run(context.Background(), args, io.Discard, io.Discard); err != nil {
 		b.Fatal(err)
@@ -45,12 +76,7 @@ func BenchmarkConsumerVsPlain(b *testing.B) {
 			last = e.TS
 		}
 	}
-	ours := float64(b.N-1) / last.Sub(first).Seconds()
-	plain := plainConsume(b, s.BrokerAddr(), "bench", b.N)
-	b.StopTimer()
-	b.ReportMetric(ours, "offsetlab-rec/s")
-	b.ReportMetric(plain, "plain-rec/s")
-	b.ReportMetric(ours/plain, "ratio")
+	return float64(b.N-1) / last.Sub(first).Seconds()
 }
 
 // fill writes n Avro records in the wire format with a plain producer,
@@ -83,8 +109,8 @@ func fill(b testing.TB, bootstrap, registry, topic string, n int) {
 	}
 }
 
-func plainConsume(b *testing.B, bootstrap, topic string, n int) float64 {
-	c, err := kafka.NewConsumer(&kafka.ConfigMap{"bootstrap.servers": bootstrap, "group.id": "bench-plain", "auto.offset.reset": "earliest"})
+func plainConsume(b *testing.B, bootstrap, topic, group string, n int) float64 {
+	c, err := kafka.NewConsumer(&kafka.ConfigMap{"bootstrap.servers": bootstrap, "group.id": group, "auto.offset.reset": "earliest"})
 	if err != nil {
 		b.Fatal(err)
 	}

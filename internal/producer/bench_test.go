@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/offsetlab/offsetlab/internal/datagen"
 	"github.com/offsetlab/offsetlab/internal/ledger"
+	"github.com/offsetlab/offsetlab/internal/median"
 	"github.com/offsetlab/offsetlab/internal/serde"
 	"github.com/offsetlab/offsetlab/internal/stack/stacktest"
 )
@@ -56,17 +56,9 @@ func BenchmarkProducerVsPlain(b *testing.B) {
 		avro, plain, ratio = append(avro, a), append(plain, p), append(ratio, a/p)
 	}
 	b.StopTimer()
-	report(b, "avro-rec/s", avro)
-	report(b, "plain-rec/s", plain)
-	report(b, "ratio", ratio)
-}
-
-// report gives a median and its spread as three metrics.
-func report(b *testing.B, unit string, xs []float64) {
-	slices.Sort(xs)
-	b.ReportMetric(xs[len(xs)/2], unit)
-	b.ReportMetric(xs[0], "min-"+unit)
-	b.ReportMetric(xs[len(xs)-1], "max-"+unit)
+	median.Report(b, "avro-rec/s", avro)
+	median.Report(b, "plain-rec/s", plain)
+	median.Report(b, "ratio", ratio)
 }
 
 // avroProduce runs the producer; it times itself from its first record to
