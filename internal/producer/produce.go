@@ -159,44 +159,33 @@ func (p *producer) produce(ctx context.Context) (*summary, error) {
 	if p.o.partition >= 0 {
 		partition = int32(p.o.partition)
 	}
+	records, stop := p.prepare()
 	var sendErr error
-	for seq := int64(0); seq < p.o.count; seq++ {
+	for r := range records {
+		if r.err != nil {
+			sendErr = r.err
+			break
+		}
 		if err := limit.Wait(ctx); err != nil {
 			sendErr = ctx.Err()
 			break
 		}
-		rec, err := p.gen.Next()
-		if err != nil {
-			sendErr = cli.Usagef("record %d: %v", seq, err)
-			break
-		}
-		value, err := p.ser.Encode(rec)
-		if err != nil {
-			sendErr = cli.Usagef("%s: record %d: %v", schemaName(p.o), seq, err)
-			break
-		}
 		msg := &kafka.Message{
 			TopicPartition: kafka.TopicPartition{Topic: &p.o.topic, Partition: partition},
-			Value:          value,
+			Value:          r.value,
+			Key:            r.key,
 			Headers: []kafka.Header{
 				{Key: ledger.HeaderRun, Value: []byte(p.o.runID)},
-				{Key: ledger.HeaderSeq, Value: strconv.AppendInt(nil, seq, 10)},
+				{Key: ledger.HeaderSeq, Value: strconv.AppendInt(nil, r.seq, 10)},
 			},
-			Opaque: seq,
-		}
-		if p.o.keyField != "" {
-			k, err := p.gen.KeyOf(rec, p.o.keyField)
-			if err != nil {
-				sendErr = cli.Usagef("--key-field: %v", err)
-				break
-			}
-			msg.Key = []byte(k)
+			Opaque: r.seq,
 		}
 		if err := p.send(ctx, msg); err != nil {
 			sendErr = err
 			break
 		}
 	}
+	stop()
 	p.flush()
 	p.sum.Elapsed = time.Since(start)
 	if p.bar != nil {
@@ -217,6 +206,63 @@ func limiter(perSecond float64) *rate.Limiter {
 		return rate.NewLimiter(rate.Inf, 1)
 	}
 	return rate.NewLimiter(rate.Limit(perSecond), max(1, int(perSecond/100)))
+}
+
+// prepared is one record ready to send, or why it could not be made.
+type prepared struct {
+	seq        int64
+	value, key []byte
+	err        error
+}
+
+// prepare generates and encodes the --count records in their own
+// goroutine, in order, a few thousand ahead of the sending loop: the Avro
+// work (datagen and encoding, 45 % of the producer's CPU in the profile)
+// then overlaps librdkafka's, and the producer keeps up with a plain one.
+// stop ends the goroutine early and waits for it.
+func (p *producer) prepare() (<-chan prepared, func()) {
+	records := make(chan prepared, 4096)
+	quit := make(chan struct{})
+	go func() {
+		defer close(records)
+		for seq := int64(0); seq < p.o.count; seq++ {
+			r := p.record(seq)
+			select {
+			case records <- r:
+			case <-quit:
+				return
+			}
+			if r.err != nil {
+				return
+			}
+		}
+	}()
+	return records, func() {
+		close(quit)
+		for range records { // wait for the goroutine to end
+		}
+	}
+}
+
+// record generates record seq, encodes it and takes its key.
+func (p *producer) record(seq int64) prepared {
+	rec, err := p.gen.Next()
+	if err != nil {
+		return prepared{err: cli.Usagef("record %d: %v", seq, err)}
+	}
+	value, err := p.ser.Encode(rec)
+	if err != nil {
+		return prepared{err: cli.Usagef("%s: record %d: %v", schemaName(p.o), seq, err)}
+	}
+	r := prepared{seq: seq, value: value}
+	if p.o.keyField != "" {
+		k, err := p.gen.KeyOf(rec, p.o.keyField)
+		if err != nil {
+			return prepared{err: cli.Usagef("--key-field: %v", err)}
+		}
+		r.key = []byte(k)
+	}
+	return r
 }
 
 // send hands a record to librdkafka, waiting for room when its queue is full.
