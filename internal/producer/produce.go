@@ -15,6 +15,7 @@ import (
 
 	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
 	"github.com/schollz/progressbar/v3"
+	"golang.org/x/sync/semaphore"
 	"golang.org/x/time/rate"
 
 	"github.com/offsetlab/offsetlab/internal/cli"
@@ -159,9 +160,13 @@ func (p *producer) produce(ctx context.Context) (*summary, error) {
 	if p.o.partition >= 0 {
 		partition = int32(p.o.partition)
 	}
-	records, stop := p.prepare()
+	ahead := p.prepare()
 	var sendErr error
-	for r := range records {
+	for {
+		r, more := ahead.next(ctx)
+		if !more {
+			break
+		}
 		if r.err != nil {
 			sendErr = r.err
 			break
@@ -185,7 +190,7 @@ func (p *producer) produce(ctx context.Context) (*summary, error) {
 			break
 		}
 	}
-	stop()
+	ahead.stop()
 	p.flush()
 	p.sum.Elapsed = time.Since(start)
 	if p.bar != nil {
@@ -215,21 +220,32 @@ type prepared struct {
 	err        error
 }
 
-// prepare generates and encodes the --count records in their own
-// goroutine, in order, a few thousand ahead of the sending loop: the Avro
-// work (datagen and encoding, 45 % of the producer's CPU in the profile)
-// then overlaps librdkafka's, and the producer keeps up with a plain one.
-// stop ends the goroutine early and waits for it.
-func (p *producer) prepare() (<-chan prepared, func()) {
-	records := make(chan prepared, 4096)
-	quit := make(chan struct{})
+// aheadBytes bounds the encoded records made but not yet sent (one record
+// may go past it: a record can be as large).
+const aheadBytes = 64 << 20
+
+// pipeline makes the --count records in its own goroutine, in order, ahead
+// of the sending loop: the Avro work (datagen and encoding, about half of
+// the producer's own CPU in the profile) then overlaps librdkafka's.
+type pipeline struct {
+	records chan prepared
+	ahead   *semaphore.Weighted // bytes of records made and not yet taken
+	cancel  context.CancelFunc
+}
+
+func (p *producer) prepare() *pipeline {
+	ctx, cancel := context.WithCancel(context.Background())
+	pl := &pipeline{records: make(chan prepared, 4096), ahead: semaphore.NewWeighted(aheadBytes), cancel: cancel}
 	go func() {
-		defer close(records)
+		defer close(pl.records)
 		for seq := int64(0); seq < p.o.count; seq++ {
 			r := p.record(seq)
+			if pl.ahead.Acquire(ctx, weight(r)) != nil {
+				return
+			}
 			select {
-			case records <- r:
-			case <-quit:
+			case pl.records <- r:
+			case <-ctx.Done():
 				return
 			}
 			if r.err != nil {
@@ -237,12 +253,29 @@ func (p *producer) prepare() (<-chan prepared, func()) {
 			}
 		}
 	}()
-	return records, func() {
-		close(quit)
-		for range records { // wait for the goroutine to end
-		}
+	return pl
+}
+
+// next is the next record, or ctx's error as a record's: a signal stops
+// the loop even while a large record is being made. false: all were taken.
+func (pl *pipeline) next(ctx context.Context) (prepared, bool) {
+	select {
+	case r, ok := <-pl.records:
+		pl.ahead.Release(weight(r))
+		return r, ok
+	case <-ctx.Done():
+		return prepared{err: ctx.Err()}, true
 	}
 }
+
+// stop ends the goroutine and waits for it.
+func (pl *pipeline) stop() {
+	pl.cancel()
+	for range pl.records {
+	}
+}
+
+func weight(r prepared) int64 { return min(int64(len(r.value)), aheadBytes) }
 
 // record generates record seq, encodes it and takes its key.
 func (p *producer) record(seq int64) prepared {
