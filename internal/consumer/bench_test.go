@@ -18,8 +18,7 @@ import (
 )
 
 // benchRounds is how many times each consumer reads the topic, each time
-// in a new group; the runs alternate who goes first, and medians are
-// reported with their spread.
+// in a new group (median.Race).
 const benchRounds = 5
 
 // BenchmarkConsumerVsPlain measures, against one embedded broker and the
@@ -32,26 +31,13 @@ func BenchmarkConsumerVsPlain(b *testing.B) {
 	s := stacktest.Start(b)
 	fill(b, s.BrokerAddr(), s.RegistryURL(), "bench", b.N)
 	b.ResetTimer()
-	var ours, plain, ratio []float64
-	for round := range benchRounds {
-		var o, p float64
-		runOurs := func() {
-			o = offsetlabConsume(b, s.BrokerAddr(), s.RegistryURL(), fmt.Sprint("bench-offsetlab-", round))
-		}
-		runPlain := func() { p = plainConsume(b, s.BrokerAddr(), "bench", fmt.Sprint("bench-plain-", round), b.N) }
-		if round%2 == 0 {
-			runOurs()
-			runPlain()
-		} else {
-			runPlain()
-			runOurs()
-		}
-		ours, plain, ratio = append(ours, o), append(plain, p), append(ratio, o/p)
-	}
-	b.StopTimer()
-	median.Report(b, "offsetlab-rec/s", ours)
-	median.Report(b, "plain-rec/s", plain)
-	median.Report(b, "ratio", ratio)
+	median.Race(b, benchRounds, "offsetlab-rec/s",
+		func(round int) float64 {
+			return offsetlabConsume(b, s.BrokerAddr(), s.RegistryURL(), fmt.Sprint("bench-offsetlab-", round))
+		},
+		func(round int) float64 {
+			return plainConsume(b, s.BrokerAddr(), "bench", fmt.Sprint("bench-plain-", round), b.N)
+		})
 }
 
 // offsetlabConsume reads the topic with the consumer and times it by its

@@ -19,9 +19,7 @@ import (
 	"github.com/offsetlab/offsetlab/internal/stack/stacktest"
 )
 
-// benchRounds is how many times each producer runs; the runs alternate
-// (Avro first in even rounds, the baseline first in odd ones), so neither
-// always pays for a cold start, and medians are reported with their spread.
+// benchRounds is how many times each producer runs (median.Race).
 const benchRounds = 5
 
 // BenchmarkProducerVsPlain races, against one embedded broker, the
@@ -40,25 +38,12 @@ func BenchmarkProducerVsPlain(b *testing.B) {
 		return []string{"--bootstrap", s.BrokerAddr(), "--registry", s.RegistryURL(), "--topic", topic,
 			"--count", strconv.Itoa(b.N), "--progress=false", "--format", "json", "--run-id", "bench"}
 	}
-	var avro, plain, ratio []float64
 	b.ResetTimer()
-	for round := range benchRounds {
-		var a, p float64
-		runAvro := func() { a = avroProduce(b, args(fmt.Sprint("bench-avro-", round))) }
-		runPlain := func() { p = plainProduce(b, s.BrokerAddr(), fmt.Sprint("bench-plain-", round), values) }
-		if round%2 == 0 {
-			runAvro()
-			runPlain()
-		} else {
-			runPlain()
-			runAvro()
-		}
-		avro, plain, ratio = append(avro, a), append(plain, p), append(ratio, a/p)
-	}
-	b.StopTimer()
-	median.Report(b, "avro-rec/s", avro)
-	median.Report(b, "plain-rec/s", plain)
-	median.Report(b, "ratio", ratio)
+	median.Race(b, benchRounds, "avro-rec/s",
+		func(round int) float64 { return avroProduce(b, args(fmt.Sprint("bench-avro-", round))) },
+		func(round int) float64 {
+			return plainProduce(b, s.BrokerAddr(), fmt.Sprint("bench-plain-", round), values)
+		})
 }
 
 // avroProduce runs the producer; it times itself from its first record to
