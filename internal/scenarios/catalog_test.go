@@ -302,7 +302,7 @@ func TestInterrupted(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	time.AfterFunc(3*time.Second, cancel)
 	var stdout, stderr bytes.Buffer
-	err := Run(ctx, []string{"run", "chaos", "--bootstrap", env.Conn.Bootstrap, "--registry", env.Conn.Registry, "--results", t.TempDir(), "--format", "json"}, &stdout, &stderr)
+	err := Run(ctx, []string{"run", "chaos", "--protocol", "classic", "--bootstrap", env.Conn.Bootstrap, "--registry", env.Conn.Registry, "--results", t.TempDir(), "--format", "json"}, &stdout, &stderr)
 	if cli.Code(err) != cli.ExitInterrupted {
 		t.Fatalf("exit %d (%v), want %d\n%s", cli.Code(err), err, cli.ExitInterrupted, stderr.String())
 	}
