@@ -53,6 +53,7 @@ func runWatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	redraw := out.IsTerminal(stdout) && o.format == out.Text
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
+	failing := "" // the failure last reported, until a refresh succeeds
 	for n := 1; ; n++ {
 		var frame bytes.Buffer
 		var gs []*groups.Group
@@ -72,12 +73,21 @@ func runWatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 				admin = nil
 			}
 		}
+		if err == nil && failing != "" {
+			fmt.Fprintf(stderr, "%s the broker at %s answers again\n", time.Now().Format("15:04:05"), o.conn.Bootstrap)
+			failing = ""
+		}
 		switch {
 		case ctx.Err() != nil:
 			return nil // stopped by the user
 		case err != nil:
-			fmt.Fprintf(stderr, "%s refresh failed (retrying every %s with a new client, once the broker at %s answers a metadata request): %v\n",
-				time.Now().Format("15:04:05"), interval, o.conn.Bootstrap, err)
+			// Each failure once, not every --interval: an outage is one
+			// line, or a few as its cause changes.
+			if err.Error() != failing {
+				fmt.Fprintf(stderr, "%s refresh failed (retrying every %s with a new client, once the broker at %s answers a metadata request): %v\n",
+					time.Now().Format("15:04:05"), interval, o.conn.Bootstrap, err)
+				failing = err.Error()
+			}
 		case o.format == out.JSON:
 			// describe's JSON, one object per line.
 			var indented bytes.Buffer

@@ -350,7 +350,11 @@ func TestRunCommand(t *testing.T) {
 		if err := xml.Unmarshal(b, &suite); err != nil {
 			t.Fatalf("the JUnit file is not XML: %v\n%s", err, b)
 		}
-		if suite.Failures != 0 || len(suite.Cases) != suite.Tests || suite.Cases[0].Name != "reset-none" || suite.Cases[0].Time == "" {
+		// One case per story named and group protocol, named after it
+		// (--protocol both).
+		want := 2 * strings.Count(strings.Join(args, " "), "reset-none")
+		if suite.Failures != 0 || suite.Tests != want || len(suite.Cases) != want || suite.Cases[0].Name != "reset-none [classic]" ||
+			suite.Cases[1].Name != "reset-none [consumer]" || suite.Cases[0].Time == "" {
 			t.Errorf("%q: JUnit testsuite = %+v", args, suite)
 		}
 	}
@@ -407,8 +411,13 @@ expect replayed <= 1
 	if err := json.Unmarshal(stdout.Bytes(), &results); err != nil {
 		t.Fatal(err)
 	}
-	if len(results) != 1 || results[0].Name != "sync-resume" || !results[0].Passed || results[0].File != good {
-		t.Errorf("results = %+v", results)
+	if len(results) != 2 {
+		t.Fatalf("results = %+v, want the story under each group protocol", results)
+	}
+	for i, protocol := range scenario.Protocols {
+		if res := results[i]; res.Name != "sync-resume" || res.Protocol != protocol || !res.Passed || res.File != good {
+			t.Errorf("results[%d] = %+v, want sync-resume passed under %s", i, res, protocol)
+		}
 	}
 
 	broken := filepath.Join(dir, "ours", "broken.txtar")
