@@ -76,9 +76,10 @@ func parseStart(p *parser, args []string) (step, error) {
 // protocol the story runs under, unless the line pins one, and for the
 // classic protocol the shortest session timeout the cluster allows, from a
 // second up, so a dead member is noticed soon (under KIP-848 the broker owns
-// the timeouts).
+// the timeouts). A story's consumer waits for its topic: a background
+// producer may not have created it yet.
 func (s *startStep) defaults(l Limits, protocol string) []string {
-	var flags []string
+	flags := []string{"--wait-for-topic"}
 	if pinned := flagValue(s.flags, "protocol"); pinned != "" {
 		protocol = pinned
 	} else {

@@ -62,6 +62,7 @@ var faultErrors = func() map[string]*kerr.Error {
 type faultStep struct {
 	name      string
 	request   string
+	errName   string // as the story spells it
 	err       *kerr.Error
 	count     int // -1: until healed
 	group     string
@@ -84,7 +85,7 @@ func parseFault(p *parser, args []string) (step, error) {
 	if !p.sc.Embedded {
 		return nil, fmt.Errorf("needs the embedded stack: put `require embedded` before it")
 	}
-	st := &faultStep{name: args[0], request: args[0], err: e, count: 1, partition: -1}
+	st := &faultStep{name: args[0], request: args[0], errName: args[1], err: e, count: 1, partition: -1}
 	switch req.scoped {
 	case "group":
 		st.group = "$GROUP"
@@ -150,6 +151,21 @@ func (s *faultStep) run(r *run) error {
 		old.Remove()
 	}
 	r.faults[s.name] = r.env.Embedded.Cluster().Fault(f)
+	scope := "group " + f.Group
+	if f.Group == "" {
+		scope = "topic " + f.Topic
+		if s.partition >= 0 {
+			scope = fmt.Sprintf("%s[%d]", f.Topic, s.partition)
+		}
+	}
+	which := fmt.Sprintf("the next %d %s requests", s.count, s.request)
+	switch s.count {
+	case -1:
+		which = fmt.Sprintf("every %s request, until healed,", s.request)
+	case 1:
+		which = fmt.Sprintf("the next %s request", s.request)
+	}
+	fmt.Fprintf(r.out, "    %s: %s of %s get %s\n", s.name, which, scope, s.errName)
 	return nil
 }
 
