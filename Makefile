@@ -6,6 +6,7 @@ TOPIC ?= orders
 GROUP ?= workshop
 COUNT ?= 300
 RESET ?= earliest
+PROTOCOL ?= both
 COMMIT ?= auto
 FUZZTIME ?= 60s
 # Packages whose concurrency `make test` checks with the race detector. The
@@ -23,7 +24,7 @@ FUZZ_TARGETS := internal/serde:FuzzSplitHeader internal/serde:FuzzDecode interna
 help: ## show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 	@echo
-	@echo "  Variables: TOPIC=$(TOPIC) GROUP=$(GROUP) COUNT=$(COUNT) RESET=$(RESET) COMMIT=$(COMMIT)"
+	@echo "  Variables: TOPIC=$(TOPIC) GROUP=$(GROUP) COUNT=$(COUNT) RESET=$(RESET) COMMIT=$(COMMIT) PROTOCOL=$(PROTOCOL)"
 	@echo "  e.g. make consume GROUP=g1 RESET=latest COMMIT=sync"
 
 demo: build ## produce, consume in a group, show the committed offsets (embedded stack)
@@ -70,15 +71,15 @@ consume: build ## consume TOPIC in GROUP with RESET and COMMIT until Ctrl-C
 offsets: build ## describe GROUP: committed offsets, log end, lag, members
 	@$(BIN)/offsets describe --group $(GROUP)
 
-scenarios: build ## run the whole scenario catalog (embedded stack unless OFFSETLAB_BOOTSTRAP is set)
-	@$(BIN)/scenarios run --junit $(BIN)/scenarios-junit.xml
+scenarios: build ## run the whole scenario catalog under PROTOCOL (both: classic and KIP-848) (embedded stack unless OFFSETLAB_BOOTSTRAP is set)
+	@$(BIN)/scenarios run --protocol $(PROTOCOL) --junit $(BIN)/scenarios-junit.xml
 
 scenarios-kafka: build ## the whole catalog on an embedded stack set as Kafka ships (6s session floor, 45s KIP-848 session), as an external cluster
 	@scripts/kafka-defaults.sh $(BIN) --junit $(BIN)/scenarios-kafka-junit.xml
 
 scenario: build ## run one scenario: make scenario NAME=auto-commit-kill (list: bin/scenarios list)
 	@test -n "$(NAME)" || { echo "usage: make scenario NAME=<scenario> (see bin/scenarios list)"; exit 2; }
-	@$(BIN)/scenarios run $(NAME)
+	@$(BIN)/scenarios run --protocol $(PROTOCOL) $(NAME)
 
 exercises: build ## list the workshop exercises
 	@$(BIN)/scenarios exercises

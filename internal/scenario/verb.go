@@ -55,7 +55,8 @@ func Usage() string {
 	for _, n := range checkNames() {
 		fmt.Fprintf(&b, "  expect %s\n", checks[n].usage)
 	}
-	b.WriteString("\nVariables: $TOPIC, $GROUP (unique to each run), $DIR (the run's results directory),\n$CONSUMER (the command `scenarios run --consumer` names; a story that uses it is skipped\nwithout it), $SESSION and $CONSUMER_SESSION (the classic session timeout offsetlab's\nconsumers get on this cluster, and KIP-848's); a wait's bound may add them: within $SESSION+10s; in a program's --exec command line also $" + strings.Join(contract, ", $") + ".\n")
+	b.WriteString("\nA step written [classic] LINE or [consumer] LINE runs only when the story runs under that group protocol (scenarios run --protocol).\n")
+	b.WriteString("\nVariables: $TOPIC, $GROUP (unique to each run), $DIR (the run's results directory),\n$CONSUMER (the command `scenarios run --consumer` names; a story that uses it is skipped\nwithout it), $SESSION and $CONSUMER_SESSION (the session timeout of the\ngroup protocol the story runs under, and KIP-848's); a wait's bound may add them: within $SESSION+10s; in a program's --exec command line also $" + strings.Join(contract, ", $") + ".\n")
 	return b.String()
 }
 
