@@ -29,7 +29,7 @@ say "Producing 300 orders to '$topic': the schema is registered under $topic-val
 "$bin/producer" --topic "$topic" --count 300 --seed 42 --key-field customerid
 
 say "Consuming them in the new group '$group' with --reset earliest: a group with no committed offset starts where its reset policy says, here the log start. First records:"
-"$bin/consumer" --topic "$topic" --group "$group" --reset earliest --idle-exit 3s --ledger "${TMPDIR:-/tmp}/$group.jsonl" \
+"$bin/consumer" --topic "$topic" --group "$group" --reset earliest --idle-exit 3s --ledger "${TMPDIR:-/tmp}/$group.ledger" \
   --session-timeout 1s --heartbeat-interval 200ms 2>&1 | sed -n '1,6p;/^consumed/p;/^TOPIC/,/^position/p'
 
 say "What the broker now holds for the group, as the AdminClient reports it: the committed offset is the NEXT offset to read, so it equals the partition's log end once everything was consumed, and the lag is 0."
@@ -40,4 +40,4 @@ if [[ -n $stack_pid ]]; then
 else
   next="the broker on 9092 keeps running: make consume GROUP=mine RESET=latest, or make offsets GROUP=$group"
 fi
-say "Done. The consumer's ledger of everything it did is ${TMPDIR:-/tmp}/$group.jsonl. Next: $next."
+say "Done. The consumer's ledger of everything it did is ${TMPDIR:-/tmp}/$group.ledger (bin/scenarios ledger FILE prints it as JSON lines). Next: $next."

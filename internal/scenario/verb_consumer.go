@@ -106,7 +106,7 @@ func flagValue(flags []string, name string) string {
 }
 
 func (s *startStep) run(r *run) error {
-	path := filepath.Join(r.dir, fmt.Sprintf("%s.%d.jsonl", s.name, len(r.ledgers[s.name])+1))
+	path := filepath.Join(r.dir, fmt.Sprintf("%s.%d.ledger", s.name, len(r.ledgers[s.name])+1))
 	r.groups[s.name] = r.vars["GROUP"]
 	if s.group != "" {
 		r.groups[s.name] = r.expand(s.group)

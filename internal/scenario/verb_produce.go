@@ -67,7 +67,7 @@ func (s *produceStep) run(r *run) error {
 		r.producers++
 		name = fmt.Sprintf("producer%d", r.producers)
 	}
-	path := filepath.Join(r.dir, name+".jsonl")
+	path := filepath.Join(r.dir, name+".ledger")
 	r.acked[name] = path
 	full := append([]string{"--topic", r.vars["TOPIC"], "--count", strconv.FormatInt(s.count, 10), "--ledger", path, "--progress=false"}, r.expandAll(s.flags)...)
 	p, err := r.sup.Start(name, "producer", full)

@@ -231,7 +231,7 @@ func TestWrongExpectationFails(t *testing.T) {
 	if res.Dir == "" {
 		t.Fatal("a failed scenario's ledgers were not kept")
 	}
-	if _, err := os.Stat(filepath.Join(res.Dir, "c1.1.jsonl")); err != nil {
+	if _, err := os.Stat(filepath.Join(res.Dir, "c1.1.ledger")); err != nil {
 		t.Errorf("the kept results hold no ledger: %v", err)
 	}
 }
@@ -264,7 +264,7 @@ wait c1 processed 1000 within 1s
 	}
 	// The consumer was killed, not left to finish: its ledger ends without
 	// a stopped event, and no process writing it is alive.
-	path := filepath.Join(res.Dir, "c1.1.jsonl")
+	path := filepath.Join(res.Dir, "c1.1.ledger")
 	ledger, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)

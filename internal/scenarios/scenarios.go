@@ -11,6 +11,7 @@
 //	scenarios run [NAME|FILE|DIR...] [--parallel N] [--format json] [--junit FILE] [--results DIR]
 //	scenarios exercises
 //	scenarios exercise N|NAME [--no-pause]
+//	scenarios ledger FILE...
 //
 // Flags may come before, between or after the names. With no --bootstrap,
 // --config or $OFFSETLAB_BOOTSTRAP it starts embedded stacks of its own;
@@ -36,7 +37,7 @@ import (
 	"github.com/offsetlab/offsetlab/internal/scenario"
 )
 
-const subcommands = "list, explain NAME|FILE, check [NAME|FILE|DIR...], run [NAME|FILE|DIR...], exercises, exercise N"
+const subcommands = "list, explain NAME|FILE, check [NAME|FILE|DIR...], run [NAME|FILE|DIR...], exercises, exercise N, ledger FILE..."
 
 // Run is the scenarios command: a subcommand, names and flags in args.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -64,6 +65,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return check(catalog, args[1:], stdout)
 	case "run":
 		return runStories(ctx, catalog, args[1:], stdout, stderr)
+	case "ledger":
+		return printLedgers(args[1:], stdout)
 	case "exercises", "exercise":
 		exercises, err := loadExercises()
 		if err != nil {
@@ -78,7 +81,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		return runExercise(ctx, exercises, args[1:], stdout, stderr)
 	}
-	return cli.Usagef("unknown subcommand %q (accepted: list, explain, check, run, exercises, exercise)", args[0])
+	return cli.Usagef("unknown subcommand %q (accepted: list, explain, check, run, exercises, exercise, ledger)", args[0])
 }
 
 // resolve turns names, .txtar files and directories into stories, in the

@@ -49,12 +49,12 @@ type Incarnation struct {
 }
 
 // Read reads an incarnation from a ledger file, named after the file
-// without its .jsonl extension, in the group its started event names. A
+// without its extension (.ledger), in the group its started event names. A
 // torn last line (the process was killed while writing it) is dropped, as
 // ledger.Read does.
 func Read(path string) (Incarnation, error) {
 	events, err := ledger.Read(path)
-	inc := Incarnation{Name: strings.TrimSuffix(filepath.Base(path), ".jsonl"), Group: groupOf(events), Events: events}
+	inc := Incarnation{Name: strings.TrimSuffix(filepath.Base(path), filepath.Ext(path)), Group: groupOf(events), Events: events}
 	if err != nil {
 		return inc, fmt.Errorf("unable to read ledger %s: %w", path, err)
 	}
