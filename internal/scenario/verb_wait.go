@@ -212,7 +212,7 @@ func (c *countCond) probe(r *run, name string) (func() (bool, string, error), er
 	}, nil
 }
 
-// counters measure a ledger for wait and for figures.
+// counters measure a ledger for wait.
 var counters = map[string]func([]ledger.Event) int64{
 	"processed": typeCounter(ledger.Processed),
 	"consumed":  typeCounter(ledger.Consumed),

@@ -1,9 +1,7 @@
 package verify
 
 import (
-	"cmp"
 	"slices"
-	"time"
 
 	"github.com/offsetlab/offsetlab/internal/ledger"
 )
@@ -44,21 +42,6 @@ type Counts struct {
 // processed ones for replayed), so a range may step over offsets that hold
 // no record, such as transaction markers: 30-40 holding 10 records.
 type Range struct{ From, To, N int64 }
-
-// recordKey is a record's identity across re-reads: run and sequence, or
-// where it is when the producer stamped no run id.
-type recordKey struct {
-	id     string
-	tp     TP
-	offset int64
-}
-
-func keyOf(r *ledger.Record) recordKey {
-	if r.Run != "" {
-		return recordKey{id: r.ID()}
-	}
-	return recordKey{tp: recordTP(r), offset: r.Offset}
-}
 
 // Accounting is what Account found, per consumer group.
 type Accounting struct {
@@ -131,22 +114,14 @@ type classOn struct {
 // record whose processed event a SIGKILL tore was not processed as far as
 // the ledger can prove.
 func Account(acked []ledger.Event, incs []Incarnation, committed map[string]Offsets) *Accounting {
-	log := readAcked(acked)
-	byGroup := map[string][]processing{}
-	for i, inc := range incs {
-		ps := byGroup[inc.Group]
-		for j, e := range inc.Events {
-			if e.Type == ledger.Processed && e.Record != nil {
-				ps = append(ps, processing{inc: i, event: j, at: e.TS, tp: recordTP(e.Record), offset: e.Record.Offset, key: keyOf(e.Record)})
-			}
-		}
-		byGroup[inc.Group] = ps
+	ac := NewAccountant()
+	for _, e := range acked {
+		ac.Acked(e)
 	}
-	a := &Accounting{groups: map[string]*groupAccount{}, replays: map[[2]int]bool{}}
-	for g, ps := range byGroup {
-		a.groups[g] = a.account(log, ps, committed[g])
+	for _, inc := range incs {
+		ac.Add(inc)
 	}
-	return a
+	return ac.Account(committed)
 }
 
 // Groups returns every group that has an incarnation, sorted.
@@ -213,151 +188,9 @@ func (a *Accounting) ranges(group string, tp TP, c class) []Range {
 	return nil
 }
 
-// processing is one processed event.
-type processing struct {
-	inc, event int // where it is: incs[inc].Events[event]
-	at         time.Time
-	tp         TP
-	offset     int64
-	key        recordKey
-}
-
-type position struct {
-	tp     TP
-	offset int64
-}
-
-// ackedLog is every acked record once: where each identity was acked, and
-// the records of each partition by offset.
-type ackedLog struct {
-	at   map[recordKey]position
-	byTP map[TP][]ledger.Record
-}
-
-func readAcked(events []ledger.Event) ackedLog {
-	log := ackedLog{at: map[recordKey]position{}, byTP: map[TP][]ledger.Record{}}
-	for _, e := range events {
-		if e.Type != ledger.Acked || e.Record == nil {
-			continue
-		}
-		k := keyOf(e.Record)
-		if _, dup := log.at[k]; dup {
-			continue // a delivery report logged twice is one record
-		}
-		tp := recordTP(e.Record)
-		log.at[k] = position{tp, e.Record.Offset}
-		log.byTP[tp] = append(log.byTP[tp], *e.Record)
-	}
-	for _, recs := range log.byTP {
-		slices.SortStableFunc(recs, func(a, b ledger.Record) int { return cmp.Compare(a.Offset, b.Offset) })
-	}
-	return log
-}
-
-// account classifies one group's processings, ps, and every acked record.
-func (a *Accounting) account(log ackedLog, ps []processing, committed Offsets) *groupAccount {
-	g := &groupAccount{counts: map[TP]*Counts{}, ranges: map[classOn][]Range{}}
-	get := func(tp TP) *Counts {
-		c, ok := g.counts[tp]
-		if !ok {
-			c = &Counts{}
-			g.counts[tp] = c
-		}
-		return c
-	}
-
-	// Processings in time order: the first of each record on a partition
-	// counts as distinct, the others as replays.
-	slices.SortStableFunc(ps, func(x, y processing) int {
-		return cmp.Or(x.at.Compare(y.at), cmp.Compare(x.inc, y.inc), cmp.Compare(x.event, y.event))
-	})
-	type onTP struct {
-		tp  TP
-		key recordKey
-	}
-	times := map[onTP]int{}
-	firsts := map[TP][]processing{}
-	processed := map[recordKey]bool{}
-	highest := Offsets{} // per acked partition, the highest offset the group processed
-	for _, p := range ps {
-		c, k := get(p.tp), onTP{p.tp, p.key}
-		c.Processed++
-		if times[k]++; times[k] == 1 {
-			c.Distinct++
-			firsts[p.tp] = append(firsts[p.tp], p)
-		} else {
-			a.replays[[2]int{p.inc, p.event}] = true
-		}
-		processed[p.key] = true
-		at, ok := log.at[p.key]
-		if !ok {
-			at = position{p.tp, p.offset}
-		}
-		if h, ok := highest[at.tp]; !ok || at.offset > h {
-			highest[at.tp] = at.offset
-		}
-	}
-	for tp, recs := range firsts {
-		slices.SortStableFunc(recs, func(x, y processing) int { return cmp.Compare(x.offset, y.offset) })
-		offsets, again := make([]int64, len(recs)), make([]bool, len(recs))
-		for i, p := range recs {
-			offsets[i], again[i] = p.offset, times[onTP{tp, p.key}] > 1
-		}
-		g.put(classReplayed, tp, runsOf(offsets, again))
-	}
-
-	for tp, recs := range log.byTP {
-		c := get(tp)
-		offsets := make([]int64, len(recs))
-		isLost, isNot := make([]bool, len(recs)), make([]bool, len(recs))
-		for i, r := range recs {
-			offsets[i] = r.Offset
-			c.Acked++
-			if processed[keyOf(&r)] {
-				continue
-			}
-			h, reached := highest[tp]
-			cm, hasCommit := committed[tp]
-			if reached && h > r.Offset || hasCommit && cm > r.Offset {
-				isLost[i] = true
-				c.Lost++
-				if len(c.LostSample) < MaxLostSample {
-					c.LostSample = append(c.LostSample, r) // recs are by offset: the lowest come first
-				}
-			} else {
-				isNot[i] = true
-				c.NotConsumed++
-			}
-		}
-		g.put(classLost, tp, runsOf(offsets, isLost))
-		g.put(classNotConsumed, tp, runsOf(offsets, isNot))
-	}
-	for _, c := range g.counts {
-		c.Replayed = c.Processed - c.Distinct
-	}
-	return g
-}
 
 func (g *groupAccount) put(c class, tp TP, rs []Range) {
 	if len(rs) > 0 {
 		g.ranges[classOn{c, tp}] = rs
 	}
-}
-
-// runsOf groups the flagged offsets, sorted, into ranges of neighbours:
-// offsets next to each other in the list, whatever lies between them.
-func runsOf(offsets []int64, flags []bool) []Range {
-	var out []Range
-	for i := 0; i < len(offsets); i++ {
-		if !flags[i] {
-			continue
-		}
-		r := Range{From: offsets[i], To: offsets[i], N: 1}
-		for i+1 < len(offsets) && flags[i+1] {
-			i++
-			r.To, r.N = offsets[i], r.N+1
-		}
-		out = append(out, r)
-	}
-	return out
 }
