@@ -9,6 +9,7 @@ RESET ?= earliest
 PROTOCOL ?= both
 COMMIT ?= auto
 FUZZTIME ?= 60s
+SOAK ?= scenarios/soak/soak.txtar
 # Packages whose concurrency `make test` checks with the race detector. The
 # others run with -parallel 3: the scenario tests mostly wait on sessions and
 # process delays, and three at a time stays deterministic on 2 cores (as
@@ -19,7 +20,7 @@ FUZZ_TARGETS := internal/serde:FuzzSplitHeader internal/serde:FuzzDecode interna
 	internal/config:FuzzReadProperties internal/scenario:FuzzParse internal/offsetstopic:FuzzDecode
 
 .DEFAULT_GOAL := help
-.PHONY: help demo playground stack-stop test examples scenarios-kafka bench fuzz build stack produce consume offsets scenarios scenario exercises exercise up down fmt vet clean
+.PHONY: help demo playground stack-stop test examples scenarios-kafka bench soak fuzz build stack produce consume offsets scenarios scenario exercises exercise up down fmt vet clean
 
 help: ## show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -49,6 +50,9 @@ examples: ## the suite against every consumer in examples/ (Python, Node, kcat; 
 bench: ## producer and consumer throughput vs plain clients; the catalog's wall time and kill-to-resume
 	$(GO) test -run '^$$' -bench . -benchtime 200000x -count 1 ./internal/producer ./internal/consumer
 	$(GO) test -run '^$$' -bench Catalog -benchtime 1x -count 1 ./internal/scenarios
+
+soak: build ## SOAK (ten million records, 12 partitions, three consumers, six kill -9): each step's time and the runner's memory; not in make test (SOAK=scenarios/soak/soak-1m.txtar: a million)
+	$(BIN)/scenarios run $(SOAK) --protocol classic --stats
 
 fuzz: ## run each fuzz target for FUZZTIME (60s): wire format, datagen schemas, properties files, scenario scripts, __consumer_offsets
 	@set -e; for t in $(FUZZ_TARGETS); do \

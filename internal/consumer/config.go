@@ -109,7 +109,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.DurationVar(&o.sessionTimeout, "session-timeout", 0, "session.timeout.ms, classic protocol (default librdkafka's 45s)")
 	fs.DurationVar(&o.heartbeatInterval, "heartbeat-interval", 0, "heartbeat.interval.ms, classic protocol (default librdkafka's 3s)")
 	fs.DurationVar(&o.statsInterval, "stats-interval", 250*time.Millisecond, "how often librdkafka reports fetch positions (ledger 'fetching' events)")
-	fs.StringVar(&o.ledger, "ledger", "", "write the JSON-lines ledger of everything the consumer did to `FILE`")
+	fs.StringVar(&o.ledger, "ledger", "", "write the ledger of everything the consumer did to `FILE` (scenarios ledger FILE prints it as JSON lines)")
 	fs.StringVar(&o.onBadRecord, "on-bad-record", badSkip, "a record that does not decode (not wire format, unknown schema id, bad Avro): skip (report, record in the ledger, go on) or stop (exit 65 without committing past it)")
 	fs.StringVar(&o.close, "close", closePauseFirst, "how SIGTERM closes: pause-first (pause the assignment, then Close(): commits what was processed) or plain (Close() alone, as a plain confluent-kafka-go app: in --commit auto it also commits records it polls away unprocessed)")
 	fs.StringVar(&o.format, "format", out.Text, "record output: text or json")

@@ -1,7 +1,7 @@
 // Package consumer is offsetlab's configurable consumer: a confluent-kafka-go
 // (librdkafka) consumer whose reset policy, commit mode, processing time and
 // group membership are flags, which decodes Avro through the schema registry
-// and writes a JSON-lines ledger of everything it did, so that what it
+// and writes a ledger of everything it did, so that what it
 // committed can be checked against what it processed.
 package consumer
 

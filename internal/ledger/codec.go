@@ -369,21 +369,16 @@ type frameReader struct {
 	err error
 }
 
-func (fr *frameReader) uvarint() uint64 {
-	v, n := binary.Uvarint(fr.b)
-	if n <= 0 {
-		fr.err = io.ErrUnexpectedEOF
-		return 0
-	}
-	fr.b = fr.b[n:]
-	return v
-}
+func (fr *frameReader) uvarint() uint64 { return next(fr, binary.Uvarint) }
 
-func (fr *frameReader) varint() int64 {
-	v, n := binary.Varint(fr.b)
+func (fr *frameReader) varint() int64 { return next(fr, binary.Varint) }
+
+// next reads one varint with read, or sets the error.
+func next[T any](fr *frameReader, read func([]byte) (T, int)) T {
+	v, n := read(fr.b)
 	if n <= 0 {
 		fr.err = io.ErrUnexpectedEOF
-		return 0
+		return v
 	}
 	fr.b = fr.b[n:]
 	return v

@@ -66,7 +66,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.Float64Var(&o.rate, "rate", 0, "records per second (0: as fast as possible)")
 	fs.IntVar(&o.partitions, "partitions", 3, "partitions when the topic has to be created")
 	fs.StringVar(&o.runID, "run-id", "", "run id stamped in every record's offsetlab.run header (default: random)")
-	fs.StringVar(&o.ledger, "ledger", "", "write one JSON line per acknowledged record to `FILE`")
+	fs.StringVar(&o.ledger, "ledger", "", "write an event per acknowledged record to the ledger `FILE` (scenarios ledger FILE prints it as JSON lines)")
 	fs.StringVar(&o.format, "format", out.Text, "summary format: text or json")
 	fs.DurationVar(&o.deliveryTimeout, "delivery-timeout", 30*time.Second, "how long a record may wait for its acknowledgement (message.timeout.ms)")
 	fs.BoolVar(&o.progress, "progress", true, "show a progress bar when stderr is a terminal")

@@ -64,6 +64,9 @@ type Env struct {
 	// start pins one: Classic (the default) or Consumer (KIP-848). Lines
 	// written [classic] or [consumer] run only under theirs.
 	Protocol string
+	// Stats prints after each step how long it took and the runner's
+	// memory (scenarios run --stats; make soak).
+	Stats bool
 }
 
 // Semantics a consumer can be held to.
@@ -287,7 +290,9 @@ func Run(ctx context.Context, sc *Scenario, env Env) *Result {
 		}
 		fmt.Fprintf(r.out, "  > %s\n", r.expand(l.Text))
 		r.acks = ackedRead{}
+		began := time.Now()
 		err := l.Step.run(r)
+		r.stats(l.Args[0], began)
 		if err == nil && ctx.Err() != nil {
 			err = ctx.Err()
 		}
@@ -318,7 +323,9 @@ func Run(ctx context.Context, sc *Scenario, env Env) *Result {
 	}
 	r.acks = ackedRead{}
 	if !res.Interrupted {
+		began := time.Now()
 		r.account(res)
+		r.stats("the table's accounting", began)
 	}
 	if env.Timeline != "" && !res.Interrupted {
 		if err := r.timeline(); err != nil {

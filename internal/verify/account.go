@@ -188,7 +188,6 @@ func (a *Accounting) ranges(group string, tp TP, c class) []Range {
 	return nil
 }
 
-
 func (g *groupAccount) put(c class, tp TP, rs []Range) {
 	if len(rs) > 0 {
 		g.ranges[classOn{c, tp}] = rs
