@@ -125,23 +125,54 @@ func (ac *Accountant) Account(committed map[string]Offsets) *Accounting {
 	// The acked records by identity (the first report of each) and, as
 	// indexes into that, by partition and offset.
 	byKey := ac.acked
+	n := len(byKey)
 	slices.SortFunc(byKey, func(a, b ack) int { return cmp.Or(cmpKey(a.key, b.key), cmp.Compare(a.order, b.order)) })
 	byKey = slices.CompactFunc(byKey, func(a, b ack) bool { return a.key == b.key })
 	ac.acked = nil
-	byTP := make([]int32, len(byKey))
-	for i := range byTP {
-		byTP[i] = int32(i)
-	}
-	slices.SortFunc(byTP, func(i, j int32) int {
-		a, b := &byKey[i], &byKey[j]
-		return cmp.Or(cmp.Compare(a.tp, b.tp), cmp.Compare(a.offset, b.offset), cmp.Compare(a.order, b.order))
-	})
 	a := &Accounting{groups: map[string]*groupAccount{}, replays: map[[2]int]bool{}}
+	byTP := byPartition(byKey, n, len(ac.tpList))
 	for g, ps := range ac.groups {
 		a.groups[g] = a.account(ac, byKey, byTP, ps, committed[g])
 		ac.groups[g] = nil
 	}
 	return a
+}
+
+// byPartition returns indexes into byKey ordered by partition, then offset,
+// then the order the records were acked in (n records, some dropped as
+// reported twice). A producer's delivery reports come in offset order on
+// each partition, so bucketing the records by partition in that order
+// leaves little to sort.
+func byPartition(byKey []ack, n, partitions int) []int32 {
+	at := make([]int32, n) // index in byKey of the record acked order-th, -1 if dropped
+	for i := range at {
+		at[i] = -1
+	}
+	start := make([]int, partitions+1)
+	for i := range byKey {
+		at[byKey[i].order] = int32(i)
+		start[byKey[i].tp+1]++
+	}
+	for t := range partitions {
+		start[t+1] += start[t]
+	}
+	byTP := make([]int32, len(byKey))
+	next := slices.Clone(start[:partitions])
+	for _, i := range at {
+		if i >= 0 {
+			t := byKey[i].tp
+			byTP[next[t]] = i
+			next[t]++
+		}
+	}
+	for t := range partitions {
+		bucket := byTP[start[t]:start[t+1]]
+		offset := func(i, j int32) int { return cmp.Compare(byKey[i].offset, byKey[j].offset) }
+		if !slices.IsSortedFunc(bucket, offset) {
+			slices.SortStableFunc(bucket, offset)
+		}
+	}
+	return byTP
 }
 
 // find returns the acked record with key k, or nil.
