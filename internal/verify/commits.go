@@ -21,49 +21,69 @@ import (
 // librdkafka's default auto-commit and commit-before-process are expected
 // to fail it. It returns a *CommitAheadError for the first commit ahead.
 func CommitsNotAhead(inc Incarnation) error {
-	type progress struct {
-		processed int64 // highest offset processed; -1 for none
-		start     int64 // first offset consumed in the current assignment; -1 for none yet
-	}
-	parts := map[TP]*progress{}
-	get := func(tp TP) *progress {
-		p, ok := parts[tp]
-		if !ok {
-			p = &progress{processed: -1, start: -1}
-			parts[tp] = p
-		}
-		return p
-	}
+	c := NewCommitCheck()
 	for _, e := range inc.Events {
-		switch e.Type {
-		case ledger.Assigned:
-			for _, o := range e.Partitions {
-				get(offsetTP(o)).start = -1
+		if err := c.Add(e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// CommitCheck is CommitsNotAhead one event at a time, for a ledger
+// streamed through it: it keeps two offsets per partition.
+type CommitCheck struct {
+	parts map[TP]*progress
+}
+
+type progress struct {
+	processed int64 // highest offset processed; -1 for none
+	start     int64 // first offset consumed in the current assignment; -1 for none yet
+}
+
+// NewCommitCheck starts a check of one incarnation.
+func NewCommitCheck() *CommitCheck { return &CommitCheck{parts: map[TP]*progress{}} }
+
+func (c *CommitCheck) get(tp TP) *progress {
+	p, ok := c.parts[tp]
+	if !ok {
+		p = &progress{processed: -1, start: -1}
+		c.parts[tp] = p
+	}
+	return p
+}
+
+// Add takes the incarnation's next event and returns a *CommitAheadError
+// if it is a commit ahead of processing.
+func (c *CommitCheck) Add(e ledger.Event) error {
+	switch e.Type {
+	case ledger.Assigned:
+		for _, o := range e.Partitions {
+			c.get(offsetTP(o)).start = -1
+		}
+	case ledger.Consumed:
+		if e.Record != nil {
+			if p := c.get(recordTP(e.Record)); p.start < 0 {
+				p.start = e.Record.Offset
 			}
-		case ledger.Consumed:
-			if e.Record != nil {
-				if p := get(recordTP(e.Record)); p.start < 0 {
-					p.start = e.Record.Offset
-				}
-			}
-		case ledger.Processed:
-			if e.Record != nil {
-				p := get(recordTP(e.Record))
-				p.processed = max(p.processed, e.Record.Offset)
-			}
-		case ledger.Committed:
-			if e.Error != "" {
+		}
+	case ledger.Processed:
+		if e.Record != nil {
+			p := c.get(recordTP(e.Record))
+			p.processed = max(p.processed, e.Record.Offset)
+		}
+	case ledger.Committed:
+		if e.Error != "" {
+			return nil
+		}
+		for _, o := range e.Partitions {
+			if o.Error != "" || o.Offset < 0 {
 				continue
 			}
-			for _, o := range e.Partitions {
-				if o.Error != "" || o.Offset < 0 {
-					continue
-				}
-				p := get(offsetTP(o))
-				if allowed := max(p.processed+1, p.start); o.Offset > allowed {
-					return &CommitAheadError{TP: offsetTP(o), Source: e.Source, Committed: o.Offset,
-						ProcessedUpTo: p.processed, Allowed: allowed}
-				}
+			p := c.get(offsetTP(o))
+			if allowed := max(p.processed+1, p.start); o.Offset > allowed {
+				return &CommitAheadError{TP: offsetTP(o), Source: e.Source, Committed: o.Offset,
+					ProcessedUpTo: p.processed, Allowed: allowed}
 			}
 		}
 	}
