@@ -50,12 +50,9 @@ func (r *run) timeline() error {
 //	offsets-partition NAME          the __consumer_offsets partition of NAME's --group (figure_offsets.go)
 func (r *run) figures(acc *verify.Accounting) map[string]int64 {
 	f := map[string]int64{}
-	for name, paths := range r.ledgers {
-		// Streamed, not read whole: a soak's ledgers hold millions of events.
+	for name := range r.ledgers {
 		g := map[string]int64{"consumed " + name: 0, "processed " + name: 0}
-		read := 0
-		err := ledger.Scan(paths[len(paths)-1], func(_ int, e ledger.Event) error {
-			read++
+		err := r.scan(name, func(e ledger.Event) {
 			switch e.Type {
 			case ledger.Consumed, ledger.Processed:
 				g[e.Type+" "+name]++
@@ -67,10 +64,9 @@ func (r *run) figures(acc *verify.Accounting) map[string]int64 {
 					}
 				}
 			}
-			return nil
 		})
-		if err != nil && read > 0 {
-			continue // as r.events: a ledger not written yet counts as empty
+		if err != nil {
+			continue
 		}
 		maps.Copy(f, g)
 	}

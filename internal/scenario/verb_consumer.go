@@ -208,6 +208,26 @@ func (s *positionsStep) run(r *run) error {
 	return r.waitFor(s.name, &countCond{what: "snapshots", n: before + 1}, positionsBound)
 }
 
+// scan streams the ledger of a consumer's latest run through fn, keeping
+// none of it (a soak's ledgers hold millions of events), with events'
+// errors: a ledger not written yet is empty.
+func (r *run) scan(name string, fn func(ledger.Event)) error {
+	paths := r.ledgers[name]
+	if len(paths) == 0 {
+		return fmt.Errorf("no consumer named %s was started", name)
+	}
+	read := 0
+	err := ledger.Scan(paths[len(paths)-1], func(_ int, e ledger.Event) error {
+		read++
+		fn(e)
+		return nil
+	})
+	if err != nil && read == 0 {
+		return nil // not written yet
+	}
+	return err
+}
+
 // events reads the ledger of a consumer's latest run.
 func (r *run) events(name string) ([]ledger.Event, error) {
 	paths := r.ledgers[name]

@@ -417,19 +417,18 @@ func (c *caughtUpCond) probe(r *run, name string) (func() (bool, string, error),
 		}
 	}
 	return func() (bool, string, error) {
-		events, err := r.events(name)
-		if err != nil {
-			return false, "", err
-		}
 		// How far NAME got: the offset after the last record it processed.
 		// (Not its fetch position: librdkafka prefetches far ahead of what
 		// the application has processed.)
 		at := map[tp.TP]int64{}
-		for _, e := range events {
+		err := r.scan(name, func(e ledger.Event) {
 			if e.Type == ledger.Processed && e.Record != nil {
 				t := tp.TP{Topic: e.Record.Topic, Partition: e.Record.Partition}
 				at[t] = max(at[t], e.Record.Offset+1)
 			}
+		})
+		if err != nil {
+			return false, "", err
 		}
 		behind := behindOf(ends, at)
 		if len(behind) > 0 && r.groups[name] != "" {
