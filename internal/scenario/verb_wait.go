@@ -192,22 +192,42 @@ func parseCount(what string) func(p *parser, name string, args []string) (awaite
 func (c *countCond) String() string { return fmt.Sprintf("%s >= %d", c.what, c.n) }
 func (c *countCond) ledger() bool   { return true }
 
+// probe streams the ledger: the events written for every record are
+// counted, not kept (a soak's ledgers hold millions), and the few others
+// are kept for the counters that read them.
 func (c *countCond) probe(r *run, name string) (func() (bool, string, error), error) {
 	return func() (bool, string, error) {
-		var events []ledger.Event
+		var kept []ledger.Event
+		perRecord := map[string]int64{}
+		keep := func(e ledger.Event) {
+			switch e.Type {
+			case ledger.Consumed, ledger.Processed, ledger.Stored, ledger.Acked:
+				perRecord[e.Type]++
+			default:
+				kept = append(kept, e)
+			}
+		}
 		var err error
 		if c.what == "acked" {
-			events, err = ledger.Read(r.acked[name])
-			if err != nil && len(events) == 0 {
-				events, err = nil, nil // not written yet
+			read := 0
+			err = ledger.Scan(r.acked[name], func(_ int, e ledger.Event) error {
+				read++
+				keep(e)
+				return nil
+			})
+			if err != nil && read == 0 {
+				err = nil // not written yet
 			}
 		} else {
-			events, err = r.events(name)
+			err = r.scan(name, keep)
 		}
 		if err != nil {
 			return false, "", err
 		}
-		n := counters[c.what](events)
+		n, ok := perRecord[c.what]
+		if !ok {
+			n = counters[c.what](kept)
+		}
 		return n >= c.n, fmt.Sprintf("%s %d", c.what, n), nil
 	}, nil
 }
