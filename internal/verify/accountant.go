@@ -238,7 +238,7 @@ func (a *Accounting) account(ac *Accountant, byKey []ack, byTP []int32, ps []pro
 
 	// Replayed ranges: each record at the offset it was first processed
 	// at, on the partition it was processed on, flagged if processed again.
-	firsts := make([]proc, 0, len(processed))
+	firsts := ps[:0] // in place: each record's first processing, at or before where it was
 	for i := 0; i < len(ps); {
 		j := i + 1
 		for j < len(ps) && ps[j].tp == ps[i].tp && ps[j].key == ps[i].key {
@@ -249,7 +249,6 @@ func (a *Accounting) account(ac *Accountant, byKey []ack, byTP []int32, ps []pro
 		firsts = append(firsts, f)
 		i = j
 	}
-	ps = nil
 	slices.SortFunc(firsts, func(x, y proc) int {
 		return cmp.Or(cmp.Compare(x.tp, y.tp), cmp.Compare(x.offset, y.offset), cmp.Compare(x.rank, y.rank))
 	})
