@@ -190,7 +190,11 @@ type run struct {
 	rows      map[rowKey]*Row
 	// committed is each group's committed offsets at the last accounting.
 	committed map[string]verify.Offsets
-	killedAt  time.Time // when the last kill happened
+	accounted struct { // the last accounting, and what it read (see accounting)
+		inputs string
+		acc    *verify.Accounting
+	}
+	killedAt time.Time // when the last kill happened
 	// brokerConfigs are the overrides broker-config set, removed at the end.
 	brokerConfigs []string
 	// faults are the faults the story set, by name; healed when it ends.
