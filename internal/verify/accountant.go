@@ -12,7 +12,7 @@ import (
 
 // Accountant gathers what Account classifies one event at a time, so a
 // caller can stream ledgers of millions of records through it without
-// keeping their events: it keeps about 40 bytes per acked record and per
+// keeping their events: it keeps about 40 bytes per acked record and 56 per
 // processing, with run ids and partitions interned, and no strings or maps
 // per record. Account(committed) classifies by sorting and merging these
 // arrays.
