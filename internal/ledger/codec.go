@@ -259,25 +259,44 @@ func (d *Decoder) nextLine() (Event, error) {
 
 // nextFrame reads one frame: an event (ok), or a start frame.
 func (d *Decoder) nextFrame() (e Event, ok bool, err error) {
-	n, err := binary.ReadUvarint(d.br)
-	if err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF) {
-		return Event{}, false, io.EOF // the end, or a length torn
+	head, err := d.br.Peek(binary.MaxVarintLen64) // fewer bytes at the end of the file
+	if err != nil && !errors.Is(err, io.EOF) {
+		return Event{}, false, err
 	}
-	if err != nil {
-		return Event{}, false, fmt.Errorf("ledger frame %d: %w", d.n+1, err)
+	if len(head) == 0 {
+		return Event{}, false, io.EOF
 	}
-	if n > 1<<26 {
-		return Event{}, false, fmt.Errorf("ledger frame %d: length %d is not a ledger's", d.n+1, n)
+	n, k := binary.Uvarint(head)
+	if k == 0 {
+		return Event{}, false, io.EOF // a length torn
 	}
-	if uint64(cap(d.body)) < n {
-		d.body = make([]byte, n)
+	if k < 0 || n > 1<<26 {
+		return Event{}, false, fmt.Errorf("ledger frame %d: its length is not a ledger's", d.n+1)
 	}
-	body := d.body[:n]
-	if _, err := io.ReadFull(d.br, body); err != nil {
-		if err == io.EOF || err == io.ErrUnexpectedEOF {
+	_, _ = d.br.Discard(k)
+	// The body is read where bufio holds it when it fits, copied otherwise;
+	// either way it is used up before the next frame is read.
+	var body []byte
+	if int(n) <= d.br.Size() {
+		body, err = d.br.Peek(int(n))
+		if err != nil && !errors.Is(err, io.EOF) {
+			return Event{}, false, err
+		}
+		if len(body) < int(n) {
 			return Event{}, false, io.EOF // a torn last frame
 		}
-		return Event{}, false, err
+		defer d.br.Discard(int(n))
+	} else {
+		if uint64(cap(d.body)) < n {
+			d.body = make([]byte, n)
+		}
+		body = d.body[:n]
+		if _, err := io.ReadFull(d.br, body); err != nil {
+			if err == io.EOF || err == io.ErrUnexpectedEOF {
+				return Event{}, false, io.EOF // a torn last frame
+			}
+			return Event{}, false, err
+		}
 	}
 	d.n++
 	if len(body) == 0 {
