@@ -24,6 +24,11 @@ type Accountant struct {
 	acked  []ack
 	groups map[string][]proc // processings per group
 	incs   []string          // group of each incarnation
+	lastTP struct {          // the partition looked up last: the next event is likely on it
+		tp TP
+		i  int32
+		ok bool
+	}
 }
 
 // key is a record's identity: run (index+1) and sequence, or, for a record
@@ -33,7 +38,12 @@ type key struct {
 	n   int64
 }
 
-func cmpKey(a, b key) int { return cmp.Or(cmp.Compare(a.run, b.run), cmp.Compare(a.n, b.n)) }
+func cmpKey(a, b key) int {
+	if a.run != b.run {
+		return cmp.Compare(a.run, b.run)
+	}
+	return cmp.Compare(a.n, b.n)
+}
 
 // ack is one acked record, where it is and who it is.
 type ack struct {
@@ -59,12 +69,16 @@ func NewAccountant() *Accountant {
 }
 
 func (ac *Accountant) tp(t TP) int32 {
+	if ac.lastTP.ok && ac.lastTP.tp == t {
+		return ac.lastTP.i
+	}
 	i, ok := ac.tps[t]
 	if !ok {
 		i = int32(len(ac.tpList))
 		ac.tps[t] = i
 		ac.tpList = append(ac.tpList, t)
 	}
+	ac.lastTP.tp, ac.lastTP.i, ac.lastTP.ok = t, i, true
 	return i
 }
 
@@ -126,7 +140,12 @@ func (ac *Accountant) Account(committed map[string]Offsets) *Accounting {
 	// indexes into that, by partition and offset.
 	byKey := ac.acked
 	n := len(byKey)
-	slices.SortFunc(byKey, func(a, b ack) int { return cmp.Or(cmpKey(a.key, b.key), cmp.Compare(a.order, b.order)) })
+	slices.SortFunc(byKey, func(a, b ack) int {
+		if c := cmpKey(a.key, b.key); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.order, b.order)
+	})
 	byKey = slices.CompactFunc(byKey, func(a, b ack) bool { return a.key == b.key })
 	ac.acked = nil
 	a := &Accounting{groups: map[string]*groupAccount{}, replays: map[[2]int]bool{}}
@@ -200,14 +219,26 @@ func (a *Accounting) account(ac *Accountant, byKey []ack, byTP []int32, ps []pro
 	// Processings in time order: the first of each record on a partition
 	// counts as distinct, the others as replays.
 	slices.SortFunc(ps, func(x, y proc) int {
-		return cmp.Or(cmp.Compare(x.at, y.at), cmp.Compare(x.inc, y.inc), cmp.Compare(x.event, y.event))
+		switch {
+		case x.at != y.at:
+			return cmp.Compare(x.at, y.at)
+		case x.inc != y.inc:
+			return cmp.Compare(x.inc, y.inc)
+		}
+		return cmp.Compare(x.event, y.event)
 	})
 	for i := range ps {
 		ps[i].rank = int32(i)
 	}
 	// Then by partition and record, each record's first processing first.
 	slices.SortFunc(ps, func(x, y proc) int {
-		return cmp.Or(cmp.Compare(x.tp, y.tp), cmpKey(x.key, y.key), cmp.Compare(x.rank, y.rank))
+		if x.tp != y.tp {
+			return cmp.Compare(x.tp, y.tp)
+		}
+		if c := cmpKey(x.key, y.key); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.rank, y.rank)
 	})
 	highest := map[int32]int64{} // per acked partition, the highest offset the group processed
 	var processed []key
@@ -250,7 +281,13 @@ func (a *Accounting) account(ac *Accountant, byKey []ack, byTP []int32, ps []pro
 		i = j
 	}
 	slices.SortFunc(firsts, func(x, y proc) int {
-		return cmp.Or(cmp.Compare(x.tp, y.tp), cmp.Compare(x.offset, y.offset), cmp.Compare(x.rank, y.rank))
+		switch {
+		case x.tp != y.tp:
+			return cmp.Compare(x.tp, y.tp)
+		case x.offset != y.offset:
+			return cmp.Compare(x.offset, y.offset)
+		}
+		return cmp.Compare(x.rank, y.rank)
 	})
 	for i := 0; i < len(firsts); {
 		tp := firsts[i].tp
