@@ -45,6 +45,18 @@ func cmpKey(a, b key) int {
 	return cmp.Compare(a.n, b.n)
 }
 
+// cmp3 compares by the first of three pairs whose values differ (cmp.Or
+// would compare all three).
+func cmp3(a1, b1, a2, b2, a3, b3 int64) int {
+	switch {
+	case a1 != b1:
+		return cmp.Compare(a1, b1)
+	case a2 != b2:
+		return cmp.Compare(a2, b2)
+	}
+	return cmp.Compare(a3, b3)
+}
+
 // ack is one acked record, where it is and who it is.
 type ack struct {
 	key
@@ -219,13 +231,7 @@ func (a *Accounting) account(ac *Accountant, byKey []ack, byTP []int32, ps []pro
 	// Processings in time order: the first of each record on a partition
 	// counts as distinct, the others as replays.
 	slices.SortFunc(ps, func(x, y proc) int {
-		switch {
-		case x.at != y.at:
-			return cmp.Compare(x.at, y.at)
-		case x.inc != y.inc:
-			return cmp.Compare(x.inc, y.inc)
-		}
-		return cmp.Compare(x.event, y.event)
+		return cmp3(x.at, y.at, int64(x.inc), int64(y.inc), int64(x.event), int64(y.event))
 	})
 	for i := range ps {
 		ps[i].rank = int32(i)
@@ -281,13 +287,7 @@ func (a *Accounting) account(ac *Accountant, byKey []ack, byTP []int32, ps []pro
 		i = j
 	}
 	slices.SortFunc(firsts, func(x, y proc) int {
-		switch {
-		case x.tp != y.tp:
-			return cmp.Compare(x.tp, y.tp)
-		case x.offset != y.offset:
-			return cmp.Compare(x.offset, y.offset)
-		}
-		return cmp.Compare(x.rank, y.rank)
+		return cmp3(int64(x.tp), int64(y.tp), x.offset, y.offset, int64(x.rank), int64(y.rank))
 	})
 	for i := 0; i < len(firsts); {
 		tp := firsts[i].tp
