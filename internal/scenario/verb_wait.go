@@ -39,7 +39,7 @@ type awaited interface {
 var conditions = map[string]condition{}
 
 func init() {
-	for _, what := range []string{"processed", "consumed", "committed", "assigned", "fetching", "snapshots"} {
+	for _, what := range []string{"processed", "consumed", "committed", "failed-commits", "assigned", "fetching", "snapshots"} {
 		conditions[what] = condition{what + " N: consumer NAME's latest run " + countUsage[what], parseCount(what)}
 	}
 	conditions["acked"] = condition{"acked N: background producer NAME has N acknowledgements", parseCount("acked")}
@@ -50,12 +50,13 @@ func init() {
 }
 
 var countUsage = map[string]string{
-	"processed": "processed N records",
-	"consumed":  "was handed N records by Poll",
-	"committed": "made N successful commits",
-	"assigned":  "owns N partitions",
-	"fetching":  "resolved its fetch position on N partitions",
-	"snapshots": "answered N positions requests",
+	"processed":      "processed N records",
+	"consumed":       "was handed N records by Poll",
+	"committed":      "made N successful commits",
+	"failed-commits": "saw N commits fail (whatever the broker applied)",
+	"assigned":       "owns N partitions",
+	"fetching":       "resolved its fetch position on N partitions",
+	"snapshots":      "answered N positions requests",
 }
 
 func conditionNames() []string {
@@ -248,7 +249,8 @@ var counters = map[string]func([]ledger.Event) int64{
 		}
 		return n
 	},
-	"assigned": func(events []ledger.Event) int64 { return int64(len(assignment(events))) },
+	"assigned":       func(events []ledger.Event) int64 { return int64(len(assignment(events))) },
+	"failed-commits": func(events []ledger.Event) int64 { return failedCommits(nil, events) },
 }
 
 func typeCounter(t string) func([]ledger.Event) int64 {
