@@ -195,8 +195,9 @@ type run struct {
 		acc    *verify.Accounting
 	}
 	killedAt time.Time // when the last kill happened
-	// brokerConfigs are the overrides broker-config set, removed at the end.
-	brokerConfigs []string
+	// brokerConfigs are the broker configs broker-config changed, with the
+	// value each had before (""; none), put back at the end.
+	brokerConfigs map[string]string
 	// faults are the faults the story set, by name; healed when it ends.
 	faults map[string]*kfake.FaultHandle
 }
@@ -247,7 +248,7 @@ func Run(ctx context.Context, sc *Scenario, env Env) *Result {
 	r := &run{ctx: ctx, env: env, sc: sc, dir: dir, out: env.Out, res: res, protocol: protocol,
 		vars:      map[string]string{"TOPIC": name, "GROUP": name, "DIR": dir, "CONSUMER": env.Consumer},
 		snapshots: map[string]*snapshot{}, acked: map[string]string{}, ledgers: map[string][]string{},
-		starts: map[string]*startStep{}, groups: map[string]string{}, programs: map[string]*program{}, rows: map[rowKey]*Row{}, faults: map[string]*kfake.FaultHandle{}}
+		starts: map[string]*startStep{}, groups: map[string]string{}, programs: map[string]*program{}, rows: map[rowKey]*Row{}, faults: map[string]*kfake.FaultHandle{}, brokerConfigs: map[string]string{}}
 	r.sup, err = supervisor.New(dir, []string{
 		"OFFSETLAB_BOOTSTRAP=" + env.Conn.Bootstrap, "OFFSETLAB_REGISTRY=" + env.Conn.Registry, "OFFSETLAB_CONFIG=" + env.Conn.File,
 	}, prefixed{env.Out})

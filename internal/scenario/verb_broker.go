@@ -185,17 +185,26 @@ func parseBrokerConfig(p *parser, args []string) (step, error) {
 }
 
 func (s *brokerConfigStep) run(r *run) error {
+	before, err := r.admin.BrokerConfigs(r.ctx, []string{s.name})
+	if err != nil {
+		return err
+	}
 	if err := r.admin.SetBrokerConfig(r.ctx, s.name, s.value); err != nil {
 		return err
 	}
-	r.brokerConfigs = append(r.brokerConfigs, s.name)
+	if _, set := r.brokerConfigs[s.name]; !set {
+		r.brokerConfigs[s.name] = before[s.name]
+	}
 	return nil
 }
 
-// restoreBrokerConfigs removes the overrides the scenario set.
+// restoreBrokerConfigs puts back what the broker said before the story's
+// first broker-config of each name: its value, or no override. Deleting
+// the override instead left the embedded stack's own settings (a 2 s
+// KIP-848 session) at kfake's defaults (45 s) for the stories after.
 func (r *run) restoreBrokerConfigs() {
-	for _, name := range r.brokerConfigs {
-		if err := r.admin.SetBrokerConfig(context.Background(), name, ""); err != nil {
+	for name, value := range r.brokerConfigs {
+		if err := r.admin.SetBrokerConfig(context.Background(), name, value); err != nil {
 			fmt.Fprintf(r.out, "    unable to restore broker config %s: %v\n", name, err)
 		}
 	}
