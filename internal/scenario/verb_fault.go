@@ -185,8 +185,9 @@ func parseHeal(p *parser, args []string) (step, error) {
 }
 
 func (s *healStep) run(r *run) error {
-	for name, h := range r.faults {
+	for _, name := range slices.Sorted(maps.Keys(r.faults)) {
 		if s.name == "" || s.name == name {
+			h := r.faults[name]
 			h.Remove()
 			fmt.Fprintf(r.out, "    %s answered %d requests\n", name, h.Hits())
 		}
