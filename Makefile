@@ -47,11 +47,12 @@ test: ## vet and run every test, end to end against embedded stacks (the concurr
 examples: ## the suite against every consumer in examples/ (Python, Node, kcat; correct and broken): each must get its verdict
 	@set -o pipefail; OFFSETLAB_EXAMPLES=1 $(GO) test -count=1 -run TestExamples -v ./internal/scenarios/ 2>&1 | grep -E '^\s*(---|ok|FAIL|PASS)|examples_test'
 
-bench: ## producer and consumer throughput vs plain clients; the catalog's wall time and kill-to-resume
+bench: ## producer and consumer throughput vs plain clients; verification speed and memory at 1M and 10M records; the catalog's wall time and kill-to-resume
 	$(GO) test -run '^$$' -bench . -benchtime 200000x -count 1 ./internal/producer ./internal/consumer
+	$(GO) test -run '^$$' -bench Account -benchtime 3x -count 1 ./internal/verify
 	$(GO) test -run '^$$' -bench Catalog -benchtime 1x -count 1 ./internal/scenarios
 
-soak: build ## SOAK (ten million records, 12 partitions, three consumers, six kill -9): each step's time and the runner's memory; not in make test (SOAK=scenarios/soak/soak-1m.txtar: a million)
+soak: build ## SOAK (ten million records, 12 partitions, three consumers, twelve kill -9 over the run): each step's time and the runner's memory; not in make test (SOAK=scenarios/soak/soak-1m.txtar: a million)
 	$(BIN)/scenarios run $(SOAK) --protocol classic --stats
 
 fuzz: ## run each fuzz target for FUZZTIME (60s): wire format, datagen schemas, properties files, scenario scripts, __consumer_offsets

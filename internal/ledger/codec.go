@@ -70,19 +70,25 @@ type last struct {
 
 // state is what frames are relative to: the same on both sides.
 type state struct {
-	ts    int64
-	parts map[partitionKey]*last
+	ts       int64
+	parts    map[partitionKey]*last
+	lastKey  partitionKey // the partition looked up last: the next event is likely on it
+	lastPart *last
 }
 
 func (s *state) reset() { *s = state{parts: map[partitionKey]*last{}} }
 
 func (s *state) part(topic string, partition int32) *last {
 	k := partitionKey{topic, partition}
+	if s.lastPart != nil && s.lastKey == k {
+		return s.lastPart
+	}
 	l := s.parts[k]
 	if l == nil {
 		l = &last{offset: -1, seq: -1, position: -1}
 		s.parts[k] = l
 	}
+	s.lastKey, s.lastPart = k, l
 	return l
 }
 
@@ -104,7 +110,7 @@ func (en *encoder) append(b []byte, e *Event) ([]byte, error) {
 		if out, ok := appendRecordEvent(b, e); ok {
 			return append(out, '\n'), nil
 		}
-		j, err := json.Marshal(e)
+		j, err := marshal(*e)
 		return append(append(b, j...), '\n'), err
 	}
 	if en.strings == nil {
@@ -140,7 +146,7 @@ func (en *encoder) append(b []byte, e *Event) ([]byte, error) {
 		body = binary.AppendVarint(body, o.Offset-(l.position+1))
 		l.position = o.Offset
 	default:
-		j, err := json.Marshal(e)
+		j, err := marshal(*e)
 		if err != nil {
 			return b, err
 		}
@@ -150,6 +156,10 @@ func (en *encoder) append(b []byte, e *Event) ([]byte, error) {
 	en.body = body
 	return frame(b, body), nil
 }
+
+// marshal is json.Marshal for the rare events no frame holds. It takes a
+// copy, so that the events the frames hold never reach the heap.
+func marshal(e Event) ([]byte, error) { return json.Marshal(&e) }
 
 // appendString appends a reference to s, naming it if it is new.
 func (en *encoder) appendString(b []byte, s string) []byte {
@@ -208,6 +218,9 @@ type Decoder struct {
 	strings []string
 	body    []byte
 	block   []Record
+	offsets []Offset
+	// transient: block and offsets hold one element each, reused
+	transient bool
 }
 
 // NewDecoder reads from r.
@@ -285,7 +298,7 @@ func (d *Decoder) nextFrame() (e Event, ok bool, err error) {
 		if len(body) < int(n) {
 			return Event{}, false, io.EOF // a torn last frame
 		}
-		defer d.br.Discard(int(n))
+		_, _ = d.br.Discard(int(n)) // the bytes stay where they are until the next read
 	} else {
 		if uint64(cap(d.body)) < n {
 			d.body = make([]byte, n)
@@ -316,11 +329,8 @@ func (d *Decoder) nextFrame() (e Event, ok bool, err error) {
 		d.strings = d.strings[:0]
 		return Event{}, false, nil
 	case frameJSON:
-		if err := json.Unmarshal(body[1:], &e); err != nil {
-			return Event{}, false, fmt.Errorf("ledger frame %d: %w", d.n, err)
-		}
-		d.state.ts = e.TS.UnixNano()
-		return e, true, nil
+		e, err := d.json(body[1:])
+		return e, err == nil, err
 	case frameRecord, frameOffset:
 		if t == 0 || t >= len(types) {
 			return Event{}, false, fmt.Errorf("ledger frame %d: unknown event type %d", d.n, t)
@@ -341,7 +351,8 @@ func (d *Decoder) nextFrame() (e Event, ok bool, err error) {
 			e.Record = r
 		} else {
 			l.position += 1 + fr.varint()
-			e.Partitions = []Offset{{Topic: topic, Partition: partition, Offset: l.position}}
+			e.Partitions = d.offset()
+			e.Partitions[0] = Offset{Topic: topic, Partition: partition, Offset: l.position}
 		}
 		if fr.err != nil || len(fr.b) != 0 {
 			return Event{}, false, fmt.Errorf("ledger frame %d: a %s frame of %d bytes does not decode", d.n, e.Type, n)
@@ -351,14 +362,50 @@ func (d *Decoder) nextFrame() (e Event, ok bool, err error) {
 	return Event{}, false, fmt.Errorf("ledger frame %d: unknown kind %d", d.n, kind)
 }
 
+// json decodes a json frame's event. Apart from nextFrame, so that only
+// these rare events are allocated on the heap.
+func (d *Decoder) json(body []byte) (Event, error) {
+	var e Event
+	if err := json.Unmarshal(body, &e); err != nil {
+		return Event{}, fmt.Errorf("ledger frame %d: %w", d.n, err)
+	}
+	d.state.ts = e.TS.UnixNano()
+	return e, nil
+}
+
+// Transient makes Next return every event's Record and Partitions in the
+// same memory, overwritten by the next call: for a reader that keeps
+// nothing of an event, millions of them cost no garbage.
+func (d *Decoder) Transient() {
+	d.transient = true
+	d.block, d.offsets = make([]Record, 1), make([]Offset, 1)
+}
+
 // record returns a new Record from the current block.
 func (d *Decoder) record() *Record {
+	if d.transient {
+		d.block[0] = Record{}
+		return &d.block[0]
+	}
 	if len(d.block) == 0 {
 		d.block = make([]Record, 1024)
 	}
 	r := &d.block[0]
 	d.block = d.block[1:]
 	return r
+}
+
+// offset returns a new one-partition slice from the current block.
+func (d *Decoder) offset() []Offset {
+	if d.transient {
+		return d.offsets[:1:1]
+	}
+	if len(d.offsets) == 0 {
+		d.offsets = make([]Offset, 1024)
+	}
+	o := d.offsets[:1:1]
+	d.offsets = d.offsets[1:]
+	return o
 }
 
 // string reads a string reference, or a new string.

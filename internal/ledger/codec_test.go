@@ -98,6 +98,39 @@ func TestFormatsReadBackTheSameEvents(t *testing.T) {
 	}
 }
 
+// A transient decoder reads the same events, each valid until the next.
+func TestTransientDecoder(t *testing.T) {
+	want := events()
+	for _, format := range []string{"json", "compact"} {
+		path := filepath.Join(t.TempDir(), format)
+		write(t, path, format, want)
+		f, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := NewDecoder(f)
+		d.Transient()
+		var prev *Record
+		for i := range want {
+			e, err := d.Next()
+			if err != nil {
+				t.Fatalf("%s event %d: %v", format, i, err)
+			}
+			if g, w := jsonOf(t, e), jsonOf(t, want[i]); g != w {
+				t.Errorf("%s event %d:\n got %s\nwant %s", format, i, g, w)
+			}
+			framed := e.Record != nil && e.Error == "" && e.Detail == nil // a record frame, not a JSON one
+			if format == "compact" && framed && prev != nil && e.Record != prev {
+				t.Errorf("event %d: a new Record, want the same memory again", i)
+			}
+			if framed {
+				prev = e.Record
+			}
+		}
+		f.Close()
+	}
+}
+
 // A SIGKILL can tear the last frame anywhere: whatever the cut, the reader
 // returns every whole event before it and no error.
 func TestTornLastFrame(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/offsetlab/offsetlab/internal/cli"
 )
@@ -128,6 +129,27 @@ expect replayed == since c1#4 a
 	ch := sc.Lines[5].Step.(*chaosStep)
 	if len(ch.rounds) != 3 {
 		t.Errorf("chaos has %d rounds", len(ch.rounds))
+	}
+
+	// over D spreads the kills: pauses of D/ROUNDS on average.
+	sc, err = Parse("x/over.txtar", []byte("# A claim.\n\nproduce 100\nstart c1\nstart c2\nchaos 4 7 c1 c2 over 1m\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum time.Duration
+	for _, rd := range sc.Lines[3].Step.(*chaosStep).rounds {
+		if rd.pause < 7500*time.Millisecond || rd.pause >= 22500*time.Millisecond {
+			t.Errorf("a pause of %s, want 7.5s to 22.5s", rd.pause)
+		}
+		sum += rd.pause
+	}
+	t.Logf("4 rounds over 1m: pauses add up to %s", sum)
+	for _, bad := range []string{"chaos 4 7 c1 over", "chaos 4 7 c1 over soon", "chaos 4 7 over 1m"} {
+		if _, err := Parse("x/bad.txtar", []byte("# A claim.\n\nproduce 100\nstart c1\n"+bad+"\n")); err == nil {
+			t.Errorf("%q parsed", bad)
+		} else {
+			t.Logf("%s: %v", bad, err)
+		}
 	}
 }
 

@@ -1,9 +1,11 @@
 package scenario
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -15,7 +17,6 @@ import (
 
 	"github.com/offsetlab/offsetlab/internal/ledger"
 	"github.com/offsetlab/offsetlab/internal/logread"
-	"github.com/offsetlab/offsetlab/internal/verify"
 )
 
 // A program under test is any consumer process a story starts with
@@ -221,9 +222,11 @@ func (r *run) programFailure() error {
 
 // outputReads reads what the programs observed through their output
 // forwarded to $OFFSETLAB_OUTPUT, from its start to its end, read_committed,
-// as one incarnation per group: the records it holds, with the run and
-// sequence the producer stamped, are what the group processed.
-func (r *run) outputReads() ([]verify.Incarnation, error) {
+// into a ledger in the run's directory (written anew each time), and
+// returns its path with the groups it is an incarnation of: the records it
+// holds, with the run and sequence the producer stamped, are what those
+// groups processed. No group observes an output: "".
+func (r *run) outputReads() (string, []string, error) {
 	groups := map[string]bool{}
 	for name, prog := range r.programs {
 		if prog.observe == observeOutput {
@@ -231,14 +234,21 @@ func (r *run) outputReads() ([]verify.Incarnation, error) {
 		}
 	}
 	if len(groups) == 0 {
-		return nil, nil
+		return "", nil, nil
 	}
 	topic := r.outputTopic()
 	n, exists, err := r.admin.TopicPartitions(r.ctx, topic)
 	if err != nil {
-		return nil, err
+		return "", nil, err
 	}
-	var events []ledger.Event
+	path := filepath.Join(r.dir, "output.ledger")
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return "", nil, err
+	}
+	w, err := ledger.Create(path)
+	if err != nil {
+		return "", nil, err
+	}
 	if exists {
 		parts := make([]int32, n)
 		for i := range parts {
@@ -247,16 +257,15 @@ func (r *run) outputReads() ([]verify.Incarnation, error) {
 		opts := logread.Options{Partitions: parts, FromBeginning: true, Idle: r.env.Wait, ReadCommitted: true}
 		err = logread.Read(r.ctx, &r.env.Conn, topic, opts, func(m *kafka.Message) error {
 			rec := ledger.RecordOf(m)
-			events = append(events, ledger.Event{Type: ledger.Consumed, Record: &rec}, ledger.Event{Type: ledger.Processed, Record: &rec})
-			return nil
+			return w.Write(ledger.Event{Type: ledger.Processed, Record: &rec})
 		})
 		if err != nil {
-			return nil, fmt.Errorf("reading the output topic %s: %w", topic, err)
+			w.Close()
+			return "", nil, fmt.Errorf("reading the output topic %s: %w", topic, err)
 		}
 	}
-	var incs []verify.Incarnation
-	for _, g := range sortedKeys(groups) {
-		incs = append(incs, verify.Incarnation{Name: "output " + topic, Group: g, Events: events})
+	if err := w.Close(); err != nil {
+		return "", nil, err
 	}
-	return incs, nil
+	return path, sortedKeys(groups), nil
 }

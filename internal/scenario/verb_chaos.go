@@ -8,7 +8,7 @@ import (
 )
 
 func init() {
-	register(verb{"chaos", "chaos ROUNDS SEED NAME...: kill -9 a seeded random one of NAME... at a random moment, restart it with its flags and check it resumed at the committed offsets, ROUNDS times", parseChaos})
+	register(verb{"chaos", "chaos ROUNDS SEED NAME... [over D]: kill -9 a seeded random one of NAME... at a random moment (spread over about D), restart it with its flags and check it resumed at the committed offsets, ROUNDS times", parseChaos})
 }
 
 // chaosStep kills and restarts the named consumers at seeded random
@@ -30,7 +30,7 @@ type chaosRound struct {
 
 func parseChaos(p *parser, args []string) (step, error) {
 	if len(args) < 3 {
-		return nil, badUsage("want ROUNDS SEED and one or more consumer names")
+		return nil, badUsage("want ROUNDS SEED and one or more consumer names, then optionally over DURATION")
 	}
 	rounds, err := strconv.Atoi(args[0])
 	if err != nil || rounds < 1 {
@@ -40,18 +40,30 @@ func parseChaos(p *parser, args []string) (step, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%q is not a seed (a whole number)", args[1])
 	}
-	for _, n := range args[2:] {
+	names := args[2:]
+	// A pause is 100 to 500 ms, or with over D, D/ROUNDS on average (half
+	// to one and a half of it): kills spread over a long run.
+	pause, spread := 100*time.Millisecond, 400*time.Millisecond
+	if n := len(names); n >= 3 && names[n-2] == "over" {
+		d, err := time.ParseDuration(names[n-1])
+		if err != nil || d <= 0 {
+			return nil, fmt.Errorf("over %q: want a duration such as 5m", names[n-1])
+		}
+		names = names[:n-2]
+		pause, spread = d/time.Duration(rounds)/2, d/time.Duration(rounds)
+	}
+	for _, n := range names {
 		if err := p.sees(n, "chaos (each resume is checked)", observeLines); err != nil {
 			return nil, err
 		}
 	}
 	// The seed decides every round now, so the story knows how many runs
 	// each member will have had (for NAME#RUN after it).
-	names, st := args[2:], &chaosStep{}
+	st := &chaosStep{}
 	rng := rand.New(rand.NewPCG(seed, seed))
 	for range rounds {
 		name := names[rng.IntN(len(names))]
-		st.rounds = append(st.rounds, chaosRound{name, time.Duration(100+rng.IntN(400)) * time.Millisecond})
+		st.rounds = append(st.rounds, chaosRound{name, pause + time.Duration(rng.Int64N(int64(spread)))})
 		p.consumers[name]++
 	}
 	return st, nil

@@ -333,9 +333,10 @@ func (c *figureCheck) run(r *run) error {
 
 // accounting classifies every acknowledged and processed record, per group,
 // with each group's committed offsets read from the broker now. Ledgers are
-// streamed through the accounting, not kept: a soak's millions of records
-// cost their compact form only. A program under test's ledgers are read
-// whole, to give its records the identity the producer stamped.
+// streamed through the accounting, not kept (verify.Accountant): a soak's
+// millions of records cost their compact form only. A program under test's
+// ledger names positions only, which is enough: a record read where one was
+// acked is that record.
 //
 // When nothing it reads changed since the last time (every ledger the same
 // size, ledgers being append-only, and the same committed offsets), the
@@ -364,33 +365,32 @@ func (r *run) accounting() (*verify.Accounting, error) {
 	}
 	ac := verify.NewAccountant()
 	for _, name := range sortedKeys(r.acked) {
-		_ = ac.ReadAcked(r.acked[name]) // a producer killed early may have none
-	}
-	for _, name := range sortedKeys(r.ledgers) {
-		for n, path := range r.ledgers[name] {
-			if r.programs[name] == nil {
-				if err := ac.ReadIncarnation(path, r.groups[name]); err != nil {
-					return nil, err
-				}
-				continue
-			}
-			inc, err := r.incarnation(name, n+1)
-			if err != nil {
-				return nil, err
-			}
-			ac.Add(inc)
+		if err := ac.ReadAcked(r.acked[name]); err != nil { // a producer killed early may have none: no error
+			return nil, err
 		}
 	}
-	outputs, err := r.outputReads()
+	for _, name := range sortedKeys(r.ledgers) {
+		for _, path := range r.ledgers[name] {
+			if err := ac.ReadIncarnation(path, r.groups[name]); err != nil {
+				return nil, err
+			}
+		}
+	}
+	output, groups, err := r.outputReads()
 	if err != nil {
 		return nil, err
 	}
-	for _, inc := range outputs {
-		ac.Add(inc)
+	for _, g := range groups {
+		if err := ac.ReadIncarnation(output, g); err != nil {
+			return nil, err
+		}
 	}
-	acc := ac.Account(committed)
+	acc, err := ac.Account(committed)
+	if err != nil {
+		return nil, err
+	}
 	r.accounted.acc, r.accounted.inputs = acc, inputs
-	if len(outputs) > 0 {
+	if output != "" {
 		r.accounted.acc = nil // an output topic is read from the broker: not cached
 	}
 	return acc, nil
@@ -440,9 +440,6 @@ func (r *run) incarnation(name string, n int) (verify.Incarnation, error) {
 	if inc.Group == "" {
 		inc.Group = r.groups[name]
 	}
-	if inc.Detail("exec") != "" {
-		inc = identify(inc, r.ackedIndex())
-	}
 	return inc, err
 }
 
@@ -460,42 +457,6 @@ func (r *run) failedIn(group string, err error) error {
 		r.row(group, p.Partition()).Verdict = "FAIL"
 	}
 	return err
-}
-
-// ackedIndex finds an acknowledged record by where it is.
-func (r *run) ackedIndex() map[verify.TP]map[int64]ledger.Record {
-	if r.acks.index != nil {
-		return r.acks.index
-	}
-	index := map[verify.TP]map[int64]ledger.Record{}
-	for _, e := range r.ackedEvents() {
-		if e.Type != ledger.Acked || e.Record == nil {
-			continue
-		}
-		t := verify.TP{Topic: e.Record.Topic, Partition: e.Record.Partition}
-		if index[t] == nil {
-			index[t] = map[int64]ledger.Record{}
-		}
-		index[t][e.Record.Offset] = *e.Record
-	}
-	r.acks.index = index
-	return index
-}
-
-// identify gives the records a program reported by topic, partition and
-// offset (the line protocol) the run and sequence the producer stamped on
-// the record acknowledged there, so they count as the same records.
-func identify(inc verify.Incarnation, index map[verify.TP]map[int64]ledger.Record) verify.Incarnation {
-	for i, e := range inc.Events {
-		if e.Record == nil || e.Record.Run != "" {
-			continue
-		}
-		if a, ok := index[verify.TP{Topic: e.Record.Topic, Partition: e.Record.Partition}][e.Record.Offset]; ok {
-			rec := a
-			inc.Events[i].Record = &rec
-		}
-	}
-	return inc
 }
 
 // ackedEvents reads every producer's acked ledger, once per step: a
@@ -517,5 +478,4 @@ func (r *run) ackedEvents() []ledger.Event {
 // ackedRead is what one step read of the producers' acked ledgers.
 type ackedRead struct {
 	events []ledger.Event
-	index  map[verify.TP]map[int64]ledger.Record
 }

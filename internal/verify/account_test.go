@@ -287,6 +287,17 @@ func TestAccountCases(t *testing.T) {
 				LostSample: []ledger.Record{{Topic: "orders", Partition: 0, Offset: 2, Seq: -1}}},
 		},
 		{
+			// A program under test reports where it read, with no run id:
+			// the acked record at that position is what it processed.
+			name:  "a record read without a run id where one was acked is that record",
+			acked: acked(0, 0, 1, 2, 3),
+			incs: []Incarnation{
+				inc("prog#1", noRun(0, 0, ledger.Processed), noRun(0, 1, ledger.Processed), noRun(0, 3, ledger.Processed)),
+				inc("prog#2", noRun(0, 1, ledger.Processed)),
+			},
+			want: Counts{Acked: 4, Processed: 4, Distinct: 3, Replayed: 1, Lost: 1, LostSample: recs(0, 2)},
+		},
+		{
 			name:  "the same run and sequence at another offset is the same record",
 			acked: acked(0, 0),
 			incs: []Incarnation{inc("c1", consume(0, 0), ledger.Event{Type: ledger.Processed,

@@ -4,49 +4,428 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"os"
 	"slices"
 
 	"github.com/offsetlab/offsetlab/internal/ledger"
 )
 
-// Accountant gathers what Account classifies one event at a time, so a
-// caller can stream ledgers of millions of records through it without
-// keeping their events: it keeps about 40 bytes per acked record and 56 per
-// processing, with run ids and partitions interned, and no strings or maps
-// per record. Account(committed) classifies by sorting and merging these
-// arrays.
+// Accountant classifies records as Account does, streaming ledgers of
+// millions of records instead of holding them. It is told where the
+// ledgers are (ReadAcked, ReadIncarnation, or events already read: AddAcked
+// and Add); Account then reads them, in bounded memory:
+//
+//   - The acked ledgers first, keeping each partition's acked offsets as
+//     spans of consecutive offsets, and each producer run's sequence
+//     numbers as a bitmap (one bit per record, so a record reported twice
+//     counts once).
+//   - Then every processed event of every incarnation, merged in time
+//     order (then incarnation, then ledger order) across the ledgers,
+//     which each are in time order. A record read where it was acked is
+//     known by its position: each group keeps, per partition, the spans of
+//     offsets it processed and of those it processed again. Only the
+//     others, records read where no producer acked them (forwarded to an
+//     output topic, written twice by a retry) or read where a record
+//     acked elsewhere was, are kept one by one.
+//   - A record read away from where it was acked needs that position: the
+//     acked ledgers are read again for those records only, and the
+//     processed events again with their positions known. Stories without
+//     such records read everything once.
+//   - For the lost records Counts samples, the acked ledgers are read
+//     once more, for those positions only.
+//
+// So memory grows with partitions, runs of consecutive offsets, and
+// anomalies, not with records: at 10 million records the bitmaps, 1.25 MB,
+// are what grows.
 type Accountant struct {
+	acked []source
+	incs  []source
+}
+
+// source is a ledger: a file, or events already read.
+type source struct {
+	path   string
+	events []ledger.Event
+	group  string // for an incarnation
+}
+
+// cursor reads a source's events, numbering them from 0.
+type cursor struct {
+	src *source
+	f   *os.File
+	d   *ledger.Decoder
+	n   int
+}
+
+func (s *source) open() (*cursor, error) {
+	c := &cursor{src: s}
+	if s.path == "" {
+		return c, nil
+	}
+	f, err := os.Open(s.path)
+	if err != nil {
+		return nil, fmt.Errorf("unable to read ledger %s: %w", s.path, err)
+	}
+	c.f, c.d = f, ledger.NewDecoder(f)
+	c.d.Transient() // events are copied or dropped as they are read
+	return c, nil
+}
+
+// next returns the next event and its number, or io.EOF after the last
+// (and after a torn last event, as ledger.Read drops it).
+func (c *cursor) next() (ledger.Event, int, error) {
+	n := c.n
+	if c.d == nil {
+		if n >= len(c.src.events) {
+			return ledger.Event{}, n, io.EOF
+		}
+		c.n++
+		return c.src.events[n], n, nil
+	}
+	e, err := c.d.Next()
+	if err != nil {
+		if err != io.EOF {
+			err = fmt.Errorf("unable to read ledger %s: %w", c.src.path, err)
+		}
+		return e, n, err
+	}
+	c.n++
+	return e, n, nil
+}
+
+func (c *cursor) close() {
+	if c.f != nil {
+		c.f.Close()
+	}
+}
+
+// item is an event a feed passes on: its number in the ledger, its time
+// and its record.
+type item struct {
+	n   int
+	at  int64
+	rec ledger.Record
+}
+
+// feed reads a source in a goroutine of its own, passing on the events of
+// one type that have a record, in batches: decoding, most of the work,
+// runs beside the tally.
+type feed struct {
+	batches chan []item
+	free    chan []item
+	stop    chan struct{}
+	err     error // set before batches is closed
+	batch   []item
+	i       int
+}
+
+const batchSize = 1024
+
+func (s *source) feed(typ string) *feed {
+	f := &feed{batches: make(chan []item, 2), free: make(chan []item, 3), stop: make(chan struct{})}
+	go func() {
+		defer close(f.batches)
+		c, err := s.open()
+		if err != nil {
+			f.err = err
+			return
+		}
+		defer c.close()
+		size := batchSize
+		if s.path == "" {
+			size = min(size, len(s.events))
+		}
+		batch := make([]item, 0, size)
+		send := func() bool {
+			select {
+			case f.batches <- batch:
+			case <-f.stop:
+				return false
+			}
+			select {
+			case batch = <-f.free:
+				batch = batch[:0]
+			default:
+				batch = make([]item, 0, size)
+			}
+			return true
+		}
+		for {
+			e, n, err := c.next()
+			if err != nil {
+				if err != io.EOF {
+					f.err = err
+				}
+				if len(batch) > 0 {
+					send()
+				}
+				return
+			}
+			if e.Type == typ && e.Record != nil {
+				batch = append(batch, item{n: n, at: e.TS.UnixNano(), rec: *e.Record})
+				if len(batch) == size && !send() {
+					return
+				}
+			}
+		}
+	}()
+	return f
+}
+
+// next returns the next item; nil after the last, with f.err set if
+// reading failed.
+func (f *feed) next() *item {
+	if f.i == len(f.batch) {
+		if f.batch != nil {
+			select {
+			case f.free <- f.batch:
+			default:
+			}
+		}
+		b, ok := <-f.batches
+		if !ok {
+			return nil
+		}
+		f.batch, f.i = b, 0
+	}
+	f.i++
+	return &f.batch[f.i-1]
+}
+
+// close stops the goroutine, if it is still reading.
+func (f *feed) close() { close(f.stop) }
+
+// eachAcked calls fn with every acked record of the sources, in order.
+func eachAcked(srcs []source, fn func(r *ledger.Record)) error {
+	for i := range srcs {
+		f := srcs[i].feed(ledger.Acked)
+		for it := f.next(); it != nil; it = f.next() {
+			fn(&it.rec)
+		}
+		f.close()
+		if f.err != nil {
+			return f.err
+		}
+	}
+	return nil
+}
+
+// NewAccountant returns an empty Accountant.
+func NewAccountant() *Accountant { return &Accountant{} }
+
+// AddAcked takes a producer's acked ledger, read already; events other
+// than acked are ignored.
+func (ac *Accountant) AddAcked(events []ledger.Event) {
+	ac.acked = append(ac.acked, source{events: events})
+}
+
+// ReadAcked takes a producer's acked ledger file, read by Account. A
+// missing file adds nothing: a producer killed early may have written none.
+func (ac *Accountant) ReadAcked(path string) error {
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	} else if err != nil {
+		return fmt.Errorf("unable to read ledger %s: %w", path, err)
+	}
+	ac.acked = append(ac.acked, source{path: path})
+	return nil
+}
+
+// Add takes an incarnation read whole, as the next one.
+func (ac *Accountant) Add(inc Incarnation) {
+	ac.incs = append(ac.incs, source{events: inc.Events, group: inc.Group})
+}
+
+// ReadIncarnation takes a consumer's ledger file as the next incarnation,
+// in the group its first started event names (group when it names none),
+// as Read does. It reads up to that event now, the rest in Account.
+func (ac *Accountant) ReadIncarnation(path, group string) error {
+	s := source{path: path}
+	c, err := s.open()
+	if err != nil {
+		return err
+	}
+	defer c.close()
+	for {
+		e, _, err := c.next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		if e.Type == ledger.Started {
+			if g := e.Detail["group.id"]; g != "" {
+				group = g
+			}
+			break
+		}
+	}
+	s.group = group
+	ac.incs = append(ac.incs, s)
+	return nil
+}
+
+// key is a record's identity: run (index+1) and sequence, or a position,
+// -(partition index+1) and offset, for a record known by where it was
+// acked or, without a run id, where it was read.
+type key struct {
+	run int32
+	n   int64
+}
+
+func at(tp int32, offset int64) key { return key{run: -tp - 1, n: offset} }
+
+// names interns partitions and run ids.
+type names struct {
+	tps    map[TP]int32
+	tpList []TP
 	runs   map[string]int32 // run id -> index+1
 	runIDs []string
-	tps    map[TP]int32 // partition -> index
-	tpList []TP
-	acked  []ack
-	groups map[string][]proc // processings per group
-	incs   []string          // group of each incarnation
-	lastTP struct {          // the partition looked up last: the next event is likely on it
+	last   struct { // the partition looked up last: the next event is likely on it
 		tp TP
 		i  int32
 		ok bool
 	}
 }
 
-// key is a record's identity: run (index+1) and sequence, or, for a record
-// without a run id, -(partition index+1) and offset.
-type key struct {
-	run int32
-	n   int64
-}
-
-func cmpKey(a, b key) int {
-	if a.run != b.run {
-		return cmp.Compare(a.run, b.run)
+func (n *names) tp(t TP) int32 {
+	if n.last.ok && n.last.tp == t {
+		return n.last.i
 	}
-	return cmp.Compare(a.n, b.n)
+	i, ok := n.tps[t]
+	if !ok {
+		i = int32(len(n.tpList))
+		n.tps[t] = i
+		n.tpList = append(n.tpList, t)
+	}
+	n.last.tp, n.last.i, n.last.ok = t, i, true
+	return i
 }
 
-// cmp3 compares by the first of three pairs whose values differ (cmp.Or
-// would compare all three).
+func (n *names) run(id string) int32 {
+	i, ok := n.runs[id]
+	if !ok {
+		n.runIDs = append(n.runIDs, id)
+		i = int32(len(n.runIDs))
+		n.runs[id] = i
+	}
+	return i
+}
+
+// acked is what the acked ledgers hold: per partition, the acked offsets
+// (the first report of each record), and per run, the records reported.
+type ackedSet struct {
+	names
+	offsets []spans  // per partition index
+	seen    []seqSet // per run index-1
+}
+
+func (a *ackedSet) spansOf(tp int32) *spans {
+	for int(tp) >= len(a.offsets) {
+		a.offsets = append(a.offsets, spans{})
+	}
+	return &a.offsets[tp]
+}
+
+func (a *ackedSet) has(tp int32, offset int64) bool {
+	return int(tp) < len(a.offsets) && a.offsets[tp].has(offset)
+}
+
+// keyAcked reports whether a record with a run id was acked.
+func (a *ackedSet) keyAcked(k key) bool {
+	return int(k.run) <= len(a.seen) && a.seen[k.run-1].has(k.n)
+}
+
+func (a *ackedSet) read(srcs []source) error {
+	return eachAcked(srcs, func(r *ledger.Record) {
+		tp := a.tp(recordTP(r))
+		if r.Run != "" {
+			run := a.run(r.Run)
+			for int(run) > len(a.seen) {
+				a.seen = append(a.seen, seqSet{})
+			}
+			if !a.seen[run-1].add(r.Seq) {
+				return // reported before: the first report wins
+			}
+		}
+		a.spansOf(tp).add(r.Offset)
+	})
+}
+
+// position is a partition index and an offset.
+type position struct {
+	tp     int32
+	offset int64
+}
+
+// tally is one pass over the processed events.
+type tally struct {
+	*ackedSet
+	groups  map[string]*groupTally
+	replays []seqSet         // per incarnation
+	located map[key]position // records read away from where they were acked: where they were
+	moved   map[key]bool     // positions in located: all their processings are kept one by one
+	missing map[key]bool     // records read away from where they were acked, not located yet
+}
+
+type groupTally struct {
+	parts []*partTally // per partition index, nil if untouched
+	exact map[exactKey]*exact
+}
+
+// partTally is a group's processing on one partition.
+type partTally struct {
+	done, again         spans // offsets processed, and processed more than once, of records known by position
+	processed, distinct int64 // processings on the partition, and records processed
+	highest             int64 // the highest offset processed, as acked
+	reached             bool
+}
+
+// exactKey is a record kept one by one: the partition it was processed on
+// and its identity.
+type exactKey struct {
+	tp int32
+	id key
+}
+
+// exact is a record kept one by one.
+type exact struct {
+	first int64 // the offset of its first processing
+	rank  int64 // of its first processing, in time order
+	times int32
+}
+
+func (g *groupTally) part(tp int32) *partTally {
+	for int(tp) >= len(g.parts) {
+		g.parts = append(g.parts, nil)
+	}
+	if g.parts[tp] == nil {
+		g.parts[tp] = &partTally{}
+	}
+	return g.parts[tp]
+}
+
+func (p *partTally) reach(offset int64) {
+	if !p.reached || offset > p.highest {
+		p.highest, p.reached = offset, true
+	}
+}
+
+// head is an incarnation's next processed event in the merge.
+type head struct {
+	f   *feed
+	inc int
+	*item
+}
+
+func cmpHead(x, y *head) int {
+	return cmp3(x.at, y.at, int64(x.inc), int64(y.inc), int64(x.n), int64(y.n))
+}
+
+// cmp3 compares by the first of three pairs whose values differ.
 func cmp3(a1, b1, a2, b2, a3, b3 int64) int {
 	switch {
 	case a1 != b1:
@@ -57,359 +436,332 @@ func cmp3(a1, b1, a2, b2, a3, b3 int64) int {
 	return cmp.Compare(a3, b3)
 }
 
-// ack is one acked record, where it is and who it is.
-type ack struct {
-	key
-	tp          int32
-	offset, seq int64
-	order       int32 // in the acked events, so the first report of a record wins
-}
-
-// proc is one processed event.
-type proc struct {
-	key
-	at          int64 // event time, Unix nanoseconds
-	inc, event  int32 // where it is: incarnation and event number
-	tp          int32
-	offset      int64
-	rank, times int32 // in time order; how often the record was processed on tp (its first processing only)
-}
-
-// NewAccountant returns an empty Accountant.
-func NewAccountant() *Accountant {
-	return &Accountant{runs: map[string]int32{}, tps: map[TP]int32{}, groups: map[string][]proc{}}
-}
-
-func (ac *Accountant) tp(t TP) int32 {
-	if ac.lastTP.ok && ac.lastTP.tp == t {
-		return ac.lastTP.i
+// pass tallies the processed events of incs, merged in time order.
+func (t *tally) pass(incs []source) error {
+	var heads []*head // ordered by their events
+	feeds := make([]*feed, len(incs))
+	for i := range incs {
+		t.group(incs[i].group)
+		feeds[i] = incs[i].feed(ledger.Processed)
 	}
-	i, ok := ac.tps[t]
-	if !ok {
-		i = int32(len(ac.tpList))
-		ac.tps[t] = i
-		ac.tpList = append(ac.tpList, t)
-	}
-	ac.lastTP.tp, ac.lastTP.i, ac.lastTP.ok = t, i, true
-	return i
-}
-
-func (ac *Accountant) keyOf(r *ledger.Record, tp int32) key {
-	if r.Run == "" {
-		return key{run: -tp - 1, n: r.Offset}
-	}
-	i, ok := ac.runs[r.Run]
-	if !ok {
-		ac.runIDs = append(ac.runIDs, r.Run)
-		i = int32(len(ac.runIDs))
-		ac.runs[r.Run] = i
-	}
-	return key{run: i, n: r.Seq}
-}
-
-// Acked takes one event of a producer's acked ledger; others are ignored.
-func (ac *Accountant) Acked(e ledger.Event) {
-	if e.Type != ledger.Acked || e.Record == nil {
-		return
-	}
-	tp := ac.tp(recordTP(e.Record))
-	ac.acked = append(ac.acked, ack{key: ac.keyOf(e.Record, tp), tp: tp, offset: e.Record.Offset, seq: e.Record.Seq, order: int32(len(ac.acked))})
-}
-
-// Incarnation starts the next incarnation, in group, and returns its
-// number: the inc of Replay.
-func (ac *Accountant) Incarnation(group string) int {
-	ac.incs = append(ac.incs, group)
-	if _, ok := ac.groups[group]; !ok {
-		ac.groups[group] = nil
-	}
-	return len(ac.incs) - 1
-}
-
-// Event takes event number event of incarnation inc; only processed
-// events count.
-func (ac *Accountant) Event(inc, event int, e ledger.Event) {
-	if e.Type != ledger.Processed || e.Record == nil {
-		return
-	}
-	g := ac.incs[inc]
-	tp := ac.tp(recordTP(e.Record))
-	ac.groups[g] = append(ac.groups[g], proc{key: ac.keyOf(e.Record, tp), at: e.TS.UnixNano(), inc: int32(inc), event: int32(event), tp: tp, offset: e.Record.Offset})
-}
-
-// Add takes an incarnation read whole, as its next.
-func (ac *Accountant) Add(inc Incarnation) {
-	n := ac.Incarnation(inc.Group)
-	for j, e := range inc.Events {
-		ac.Event(n, j, e)
-	}
-}
-
-// Account classifies what the Accountant took, as Account does. It uses
-// up what the Accountant holds: call it once.
-func (ac *Accountant) Account(committed map[string]Offsets) *Accounting {
-	// The acked records by identity (the first report of each) and, as
-	// indexes into that, by partition and offset.
-	byKey := ac.acked
-	n := len(byKey)
-	slices.SortFunc(byKey, func(a, b ack) int {
-		if c := cmpKey(a.key, b.key); c != 0 {
-			return c
+	defer func() {
+		for _, f := range feeds {
+			f.close()
 		}
-		return cmp.Compare(a.order, b.order)
-	})
-	byKey = slices.CompactFunc(byKey, func(a, b ack) bool { return a.key == b.key })
-	ac.acked = nil
-	a := &Accounting{groups: map[string]*groupAccount{}, replays: map[[2]int]bool{}}
-	byTP := byPartition(byKey, n, len(ac.tpList))
-	for g, ps := range ac.groups {
-		a.groups[g] = a.account(ac, byKey, byTP, ps, committed[g])
-		ac.groups[g] = nil
-	}
-	return a
-}
-
-// byPartition returns indexes into byKey ordered by partition, then offset,
-// then the order the records were acked in (n records, some dropped as
-// reported twice). A producer's delivery reports come in offset order on
-// each partition, so bucketing the records by partition in that order
-// leaves little to sort.
-func byPartition(byKey []ack, n, partitions int) []int32 {
-	at := make([]int32, n) // index in byKey of the record acked order-th, -1 if dropped
-	for i := range at {
-		at[i] = -1
-	}
-	start := make([]int, partitions+1)
-	for i := range byKey {
-		at[byKey[i].order] = int32(i)
-		start[byKey[i].tp+1]++
-	}
-	for t := range partitions {
-		start[t+1] += start[t]
-	}
-	byTP := make([]int32, len(byKey))
-	next := slices.Clone(start[:partitions])
-	for _, i := range at {
-		if i >= 0 {
-			t := byKey[i].tp
-			byTP[next[t]] = i
-			next[t]++
-		}
-	}
-	for t := range partitions {
-		bucket := byTP[start[t]:start[t+1]]
-		offset := func(i, j int32) int { return cmp.Compare(byKey[i].offset, byKey[j].offset) }
-		if !slices.IsSortedFunc(bucket, offset) {
-			slices.SortStableFunc(bucket, offset)
-		}
-	}
-	return byTP
-}
-
-// find returns the acked record with key k, or nil.
-func find(byKey []ack, k key) *ack {
-	i, ok := slices.BinarySearchFunc(byKey, k, func(a ack, k key) int { return cmpKey(a.key, k) })
-	if !ok {
-		return nil
-	}
-	return &byKey[i]
-}
-
-// account classifies one group's processings, ps, and every acked record.
-func (a *Accounting) account(ac *Accountant, byKey []ack, byTP []int32, ps []proc, committed Offsets) *groupAccount {
-	g := &groupAccount{counts: map[TP]*Counts{}, ranges: map[classOn][]Range{}}
-	get := func(tp int32) *Counts {
-		t := ac.tpList[tp]
-		c, ok := g.counts[t]
-		if !ok {
-			c = &Counts{}
-			g.counts[t] = c
-		}
-		return c
-	}
-
-	// Processings in time order: the first of each record on a partition
-	// counts as distinct, the others as replays.
-	slices.SortFunc(ps, func(x, y proc) int {
-		return cmp3(x.at, y.at, int64(x.inc), int64(y.inc), int64(x.event), int64(y.event))
-	})
-	for i := range ps {
-		ps[i].rank = int32(i)
-	}
-	// Then by partition and record, each record's first processing first.
-	slices.SortFunc(ps, func(x, y proc) int {
-		if x.tp != y.tp {
-			return cmp.Compare(x.tp, y.tp)
-		}
-		if c := cmpKey(x.key, y.key); c != 0 {
-			return c
-		}
-		return cmp.Compare(x.rank, y.rank)
-	})
-	highest := map[int32]int64{} // per acked partition, the highest offset the group processed
-	var processed []key
-	for i := 0; i < len(ps); {
-		j := i + 1
-		for j < len(ps) && ps[j].tp == ps[i].tp && ps[j].key == ps[i].key {
-			j++
-		}
-		c := get(ps[i].tp)
-		c.Processed += int64(j - i)
-		c.Distinct++
-		processed = append(processed, ps[i].key)
-		for k := i; k < j; k++ {
-			p := &ps[k]
-			if k > i {
-				a.replays[[2]int{int(p.inc), int(p.event)}] = true
+	}()
+	for i, f := range feeds {
+		h := &head{f: f, inc: i, item: f.next()}
+		if h.item == nil {
+			if f.err != nil {
+				return f.err
 			}
-			tp, offset := p.tp, p.offset
-			if at := find(byKey, p.key); at != nil {
-				tp, offset = at.tp, at.offset
-			}
-			if h, ok := highest[tp]; !ok || offset > h {
-				highest[tp] = offset
-			}
+			continue
 		}
-		i = j
+		j, _ := slices.BinarySearchFunc(heads, h, cmpHead)
+		heads = slices.Insert(heads, j, h)
 	}
+	for rank := int64(0); len(heads) > 0; rank++ {
+		h := heads[0]
+		t.processed(t.groups[incs[h.inc].group], h, rank)
+		if h.item = h.f.next(); h.item == nil {
+			if h.f.err != nil {
+				return h.f.err
+			}
+			heads = heads[1:]
+			continue
+		}
+		// Move h to its place: usually it stays first, or moves by one.
+		for j := 1; j < len(heads) && cmpHead(heads[j], h) < 0; j++ {
+			heads[j-1], heads[j] = heads[j], h
+		}
+	}
+	return nil
+}
 
-	// Replayed ranges: each record at the offset it was first processed
-	// at, on the partition it was processed on, flagged if processed again.
-	firsts := ps[:0] // in place: each record's first processing, at or before where it was
-	for i := 0; i < len(ps); {
-		j := i + 1
-		for j < len(ps) && ps[j].tp == ps[i].tp && ps[j].key == ps[i].key {
-			j++
-		}
-		f := ps[i]
-		f.times = int32(j - i)
-		firsts = append(firsts, f)
-		i = j
-	}
-	slices.SortFunc(firsts, func(x, y proc) int {
-		return cmp3(int64(x.tp), int64(y.tp), x.offset, y.offset, int64(x.rank), int64(y.rank))
-	})
-	for i := 0; i < len(firsts); {
-		tp := firsts[i].tp
-		var rs runs
-		for ; i < len(firsts) && firsts[i].tp == tp; i++ {
-			rs.add(firsts[i].offset, firsts[i].times > 1)
-		}
-		g.put(classReplayed, ac.tpList[tp], rs.out)
-	}
-	firsts = nil
-
-	slices.SortFunc(processed, cmpKey)
-	processed = slices.Compact(processed)
-	for i := 0; i < len(byTP); {
-		tp := byKey[byTP[i]].tp
-		c, t := get(tp), ac.tpList[tp]
-		h, reached := highest[tp]
-		cm, hasCommit := committed[t]
-		var lost, not runs
-		for ; i < len(byTP) && byKey[byTP[i]].tp == tp; i++ {
-			r := &byKey[byTP[i]]
-			c.Acked++
-			_, done := slices.BinarySearchFunc(processed, r.key, cmpKey)
-			isLost := !done && (reached && h > r.offset || hasCommit && cm > r.offset)
-			isNot := !done && !isLost
-			lost.add(r.offset, isLost)
-			not.add(r.offset, isNot)
-			switch {
-			case isLost:
-				c.Lost++
-				if len(c.LostSample) < MaxLostSample {
-					c.LostSample = append(c.LostSample, ac.record(r)) // by offset: the lowest come first
-				}
-			case isNot:
-				c.NotConsumed++
-			}
-		}
-		g.put(classLost, t, lost.out)
-		g.put(classNotConsumed, t, not.out)
-	}
-	for _, c := range g.counts {
-		c.Replayed = c.Processed - c.Distinct
+func (t *tally) group(name string) *groupTally {
+	g := t.groups[name]
+	if g == nil {
+		g = &groupTally{exact: map[exactKey]*exact{}}
+		t.groups[name] = g
 	}
 	return g
 }
 
-// record is an acked record as the producer's ledger held it.
-func (ac *Accountant) record(r *ack) ledger.Record {
-	t := ac.tpList[r.tp]
-	rec := ledger.Record{Topic: t.Topic, Partition: t.Partition, Offset: r.offset, Seq: r.seq}
-	if r.run > 0 {
-		rec.Run = ac.runIDs[r.run-1]
+// processed tallies one processing.
+func (t *tally) processed(g *groupTally, h *head, rank int64) {
+	r := &h.rec
+	tp := t.tp(recordTP(r))
+	p := g.part(tp)
+	p.processed++
+	var id key
+	var where position // as acked, for the highest offset processed
+	if r.Run == "" || t.has(tp, r.Offset) {
+		id, where = at(tp, r.Offset), position{tp, r.Offset}
+		if !t.moved[id] { // known by position
+			if p.done.add(r.Offset) {
+				p.distinct++
+			} else {
+				p.again.add(r.Offset)
+				t.replays[h.inc].add(int64(h.n))
+			}
+			p.reach(r.Offset)
+			return
+		}
+	} else {
+		id, where = key{run: t.run(r.Run), n: r.Seq}, position{tp, r.Offset}
+		if t.keyAcked(id) {
+			w, ok := t.located[id]
+			if !ok {
+				t.missing[id] = true
+				return
+			}
+			id, where = at(w.tp, w.offset), w
+		}
 	}
-	return rec
+	k := exactKey{tp: tp, id: id}
+	if x := g.exact[k]; x != nil {
+		x.times++
+		t.replays[h.inc].add(int64(h.n))
+	} else {
+		g.exact[k] = &exact{first: r.Offset, rank: rank, times: 1}
+		p.distinct++
+	}
+	g.part(where.tp).reach(where.offset)
 }
 
-// runs groups flagged offsets, added in order, into ranges of neighbours:
-// offsets added one after the other, whatever lies between them.
+// Account classifies what the Accountant was given, as Account does,
+// reading the ledgers now.
+func (ac *Accountant) Account(committed map[string]Offsets) (*Accounting, error) {
+	a := &ackedSet{names: names{tps: map[TP]int32{}, runs: map[string]int32{}}}
+	if err := a.read(ac.acked); err != nil {
+		return nil, err
+	}
+	t, err := ac.tally(a, nil)
+	if err != nil {
+		return nil, err
+	}
+	if len(t.missing) > 0 {
+		located, err := a.locate(ac.acked, t.missing)
+		if err != nil {
+			return nil, err
+		}
+		if t, err = ac.tally(a, located); err != nil {
+			return nil, err
+		}
+	}
+	acc := &Accounting{groups: map[string]*groupAccount{}, replays: t.replays}
+	samples := map[position][]*Counts{}
+	for name, g := range t.groups {
+		acc.groups[name] = t.classify(g, committed[name], samples)
+	}
+	if len(samples) > 0 {
+		if err := a.sample(ac.acked, samples); err != nil {
+			return nil, err
+		}
+	}
+	return acc, nil
+}
+
+func (ac *Accountant) tally(a *ackedSet, located map[key]position) (*tally, error) {
+	t := &tally{ackedSet: a, groups: map[string]*groupTally{}, replays: make([]seqSet, len(ac.incs)), located: located, moved: map[key]bool{}, missing: map[key]bool{}}
+	for _, w := range located {
+		t.moved[at(w.tp, w.offset)] = true
+	}
+	return t, t.pass(ac.incs)
+}
+
+// locate finds where the records keys name were acked (their first report).
+func (a *ackedSet) locate(srcs []source, keys map[key]bool) (map[key]position, error) {
+	located := map[key]position{}
+	err := eachAcked(srcs, func(r *ledger.Record) {
+		if r.Run == "" {
+			return
+		}
+		k := key{run: a.runs[r.Run], n: r.Seq}
+		if _, done := located[k]; keys[k] && !done {
+			located[k] = position{a.tp(recordTP(r)), r.Offset}
+		}
+	})
+	return located, err
+}
+
+// sample fills in the lost records Counts sample, as the producer's
+// ledger held them: the first report at each position.
+func (a *ackedSet) sample(srcs []source, samples map[position][]*Counts) error {
+	found := map[position]ledger.Record{}
+	err := eachAcked(srcs, func(r *ledger.Record) {
+		w := position{a.tp(recordTP(r)), r.Offset}
+		if _, ok := samples[w]; ok {
+			if _, done := found[w]; !done {
+				found[w] = *r
+			}
+		}
+	})
+	if err != nil {
+		return err
+	}
+	for w, cs := range samples {
+		for _, c := range cs {
+			i := slices.IndexFunc(c.LostSample, func(r ledger.Record) bool { return r.Offset == w.offset })
+			c.LostSample[i] = found[w]
+		}
+	}
+	return nil
+}
+
+// segment is offsets from..to, n elements (records) among them, flagged
+// or not.
+type segment struct {
+	from, to, n int64
+	flagged     bool
+}
+
+// classify turns a group's tally into its accounting. Lost records to
+// sample are added to samples, with their offset only: sample fills them.
+func (t *tally) classify(g *groupTally, committed Offsets, samples map[position][]*Counts) *groupAccount {
+	ga := &groupAccount{counts: map[TP]*Counts{}, ranges: map[classOn][]Range{}}
+	// Records kept one by one: their first processings per partition they
+	// were processed on, and the acked positions they cover.
+	firsts := map[int32][]segment{}
+	ranks := map[int32][]int64{}
+	covered := map[int32][]int64{}
+	for k, x := range g.exact {
+		firsts[k.tp] = append(firsts[k.tp], segment{from: x.first, to: x.first, n: 1, flagged: x.times > 1})
+		ranks[k.tp] = append(ranks[k.tp], x.rank)
+		if k.id.run < 0 && t.has(-k.id.run-1, k.id.n) {
+			covered[-k.id.run-1] = append(covered[-k.id.run-1], k.id.n)
+		}
+	}
+	for tp := range int32(len(t.tpList)) {
+		var p *partTally
+		if int(tp) < len(g.parts) {
+			p = g.parts[tp]
+		}
+		var offsets *spans
+		if int(tp) < len(t.offsets) && len(t.offsets[tp].s) > 0 {
+			offsets = &t.offsets[tp]
+		}
+		if offsets == nil && (p == nil || p.processed == 0) {
+			continue
+		}
+		if p == nil {
+			p = &partTally{}
+		}
+		c := &Counts{Processed: p.processed, Distinct: p.distinct, Replayed: p.processed - p.distinct}
+		ga.counts[t.tpList[tp]] = c
+
+		// Replayed: every record's first processing on this partition in
+		// offset order, flagged if processed again.
+		pts := firsts[tp]
+		if len(pts) > 0 {
+			rk := ranks[tp]
+			idx := make([]int, len(pts))
+			for i := range idx {
+				idx[i] = i
+			}
+			slices.SortFunc(idx, func(i, j int) int {
+				return cmp.Or(cmp.Compare(pts[i].from, pts[j].from), cmp.Compare(rk[i], rk[j]))
+			})
+			sorted := make([]segment, len(pts))
+			for i, j := range idx {
+				sorted[i] = pts[j]
+			}
+			pts = sorted
+		}
+		var replayed runs
+		merge(p.done.segments(&p.again), pts, replayed.add)
+		ga.put(classReplayed, t.tpList[tp], replayed.out)
+
+		if offsets == nil {
+			continue
+		}
+		// Lost and not consumed: the acked records the group did not
+		// process, below and from where it went.
+		done := p.done.clone()
+		for _, o := range covered[tp] {
+			done.add(o)
+		}
+		limit, bounded := p.highest, p.reached
+		if cm, ok := committed[t.tpList[tp]]; ok && (!bounded || cm > limit) {
+			limit, bounded = cm, true
+		}
+		var lost, not runs
+		offsets.minus(&done, func(s segment) { // s flagged: not processed
+			c.Acked += s.n
+			if !s.flagged {
+				lost.add(s)
+				not.add(s)
+				return
+			}
+			below := segment{from: s.from, to: min(s.to, limit-1), flagged: true}
+			if bounded && below.to >= below.from {
+				below.n = below.to - below.from + 1
+				lost.add(below)
+				not.add(segment{from: below.from, to: below.to, n: below.n})
+				c.Lost += below.n
+				for o := below.from; o <= below.to && len(c.LostSample) < MaxLostSample; o++ {
+					c.LostSample = append(c.LostSample, ledger.Record{Offset: o})
+					w := position{tp, o}
+					samples[w] = append(samples[w], c)
+				}
+				s.from = below.to + 1
+			}
+			if s.from <= s.to {
+				s.n = s.to - s.from + 1
+				lost.add(segment{from: s.from, to: s.to, n: s.n})
+				not.add(s)
+				c.NotConsumed += s.n
+			}
+		})
+		ga.put(classLost, t.tpList[tp], lost.out)
+		ga.put(classNotConsumed, t.tpList[tp], not.out)
+	}
+	return ga
+}
+
+// merge calls add with segs and pts in offset order, segs being disjoint
+// spans of single records and pts single records; a point inside a span
+// splits it.
+func merge(segs, pts []segment, add func(segment)) {
+	for _, s := range segs {
+		for len(pts) > 0 && pts[0].from <= s.to {
+			pt := pts[0]
+			pts = pts[1:]
+			if pt.from >= s.from {
+				head := s
+				head.to = pt.from
+				head.n = head.to - head.from + 1
+				add(head)
+				s.from = pt.from + 1
+				s.n = s.to - s.from + 1
+			}
+			add(pt)
+		}
+		if s.from <= s.to {
+			add(s)
+		}
+	}
+	for _, pt := range pts {
+		add(pt)
+	}
+}
+
+// runs groups flagged records, added in order, into ranges of neighbours:
+// records added one after the other, whatever offsets lie between them.
 type runs struct {
 	out  []Range
 	open bool
 }
 
-func (rs *runs) add(offset int64, flagged bool) {
+func (rs *runs) add(s segment) {
 	switch {
-	case !flagged:
+	case !s.flagged:
 		rs.open = false
 	case rs.open:
 		r := &rs.out[len(rs.out)-1]
-		r.To, r.N = offset, r.N+1
+		r.To, r.N = s.to, r.N+s.n
 	default:
-		rs.out = append(rs.out, Range{From: offset, To: offset, N: 1})
+		rs.out = append(rs.out, Range{From: s.from, To: s.to, N: s.n})
 		rs.open = true
 	}
-}
-
-// ReadAcked streams a producer's acked ledger into the Accountant. A
-// missing file adds nothing (a producer killed early may have written
-// none); a torn last event is dropped, as ledger.Read drops it.
-func (ac *Accountant) ReadAcked(path string) error {
-	err := ledger.Scan(path, func(_ int, e ledger.Event) error {
-		ac.Acked(e)
-		return nil
-	})
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	return err
-}
-
-// ReadIncarnation streams a consumer's ledger into the Accountant as its
-// next incarnation, in the group its started event names (group when it
-// names none), as Read and Incarnation would, without keeping its events.
-func (ac *Accountant) ReadIncarnation(path, group string) error {
-	inc := -1
-	var before []ledger.Event // events before the started event, usually none
-	err := ledger.Scan(path, func(n int, e ledger.Event) error {
-		if inc < 0 && e.Type == ledger.Started {
-			if g := e.Detail["group.id"]; g != "" {
-				group = g
-			}
-			inc = ac.Incarnation(group)
-			for j, b := range before {
-				ac.Event(inc, j, b)
-			}
-			before = nil
-		}
-		if inc < 0 {
-			before = append(before, e)
-			return nil
-		}
-		ac.Event(inc, n, e)
-		return nil
-	})
-	if inc < 0 {
-		inc = ac.Incarnation(group)
-		for j, b := range before {
-			ac.Event(inc, j, b)
-		}
-	}
-	if err != nil {
-		return fmt.Errorf("unable to read ledger %s: %w", path, err)
-	}
-	return nil
 }
