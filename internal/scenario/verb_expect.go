@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/offsetlab/offsetlab/internal/ledger"
 	"github.com/offsetlab/offsetlab/internal/tp"
@@ -363,6 +364,7 @@ func (r *run) accounting() (*verify.Accounting, error) {
 	if r.accounted.acc != nil && r.accounted.inputs == inputs {
 		return r.accounted.acc, nil
 	}
+	began := time.Now()
 	ac := verify.NewAccountant()
 	for _, name := range sortedKeys(r.acked) {
 		if err := ac.ReadAcked(r.acked[name]); err != nil { // a producer killed early may have none: no error
@@ -388,6 +390,16 @@ func (r *run) accounting() (*verify.Accounting, error) {
 	acc, err := ac.Account(committed)
 	if err != nil {
 		return nil, err
+	}
+	if r.env.Stats {
+		var acked, processed int64
+		for _, g := range acc.Groups() {
+			t := acc.Total(g)
+			acked, processed = max(acked, t.Acked), processed+t.Processed
+		}
+		d := time.Since(began)
+		fmt.Fprintf(r.out, "    stats: the accounting read %d acked records and %d processings in %s: %.0f records a second\n",
+			acked, processed, d.Round(time.Millisecond), float64(acked)/d.Seconds())
 	}
 	r.accounted.acc, r.accounted.inputs = acc, inputs
 	if output != "" {

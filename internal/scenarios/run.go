@@ -68,7 +68,7 @@ func runStories(ctx context.Context, catalog []*scenario.Scenario, args []string
 	fs.StringVar(&f.format, "format", out.Text, "results: text or json")
 	fs.StringVar(&f.junit, "junit", "", "also write JUnit XML results to `FILE`")
 	fs.BoolVar(&f.env.Keep, "keep", false, "keep a passing scenario's ledgers and snapshots too")
-	fs.BoolVar(&f.env.Stats, "stats", false, "after each step, print how long it took and the runner's memory (resident, peak, Go heap)")
+	fs.BoolVar(&f.env.Stats, "stats", false, "after each step, print how long it took and the runner's memory (resident, peak, Go heap), and each accounting's records a second")
 	fs.StringVar(&f.drawTo, "timeline", "", "draw each run to `FILE`.html or .svg (several scenarios: FILE-NAME.html)")
 	fs.StringVar(&f.env.Consumer, "consumer", "", "test this program (`COMMAND ARGS...`): with no names, run the suite (scenarios list marks its stories) against it; $CONSUMER in a story")
 	fs.StringVar(&f.env.Semantics, "semantics", scenario.Semantics[0], "what `expect semantics` holds consumers to: "+strings.Join(scenario.Semantics, ", "))
