@@ -11,11 +11,11 @@ import (
 // assignments taken from it without a clean handover.
 func init() {
 	checks["failed-commits"] = check{"failed-commits NAME OP N: commits NAME's latest run saw fail (whatever the broker applied)",
-		parseFigure("failed commits", failedCommits, true)}
+		parseFigure("failed commits", fromEvents(failedCommits), true)}
 	checks["evictions"] = check{"evictions NAME OP N: times NAME's latest run exceeded max.poll.interval.ms, so that librdkafka left the group for it",
-		parseFigure("evictions", evictions, true)}
+		parseFigure("evictions", fromEvents(evictions), true)}
 	checks["lost-assignments"] = check{"lost-assignments NAME OP N: revocations NAME's latest run saw without a clean handover (AssignmentLost: evicted, fenced, or its session expired)",
-		parseFigure("lost assignments", lostAssignments, true)}
+		parseFigure("lost assignments", fromEvents(lostAssignments), true)}
 }
 
 func failedCommits(_ *run, events []ledger.Event) int64 {

@@ -13,7 +13,7 @@ import (
 func init() {
 	checks["position"] = check{"position NAME PARTITION POSITION COMMITTED: the last `positions` answer of NAME for that partition, each a number or none (-1001, librdkafka's OffsetInvalid)", parsePosition}
 	checks["rebalances"] = check{"rebalances NAME OP N: assignments and revocations NAME's latest run saw since the last kill",
-		parseFigure("assignments and revocations since the kill", rebalances, true)}
+		parseFigure("assignments and revocations since the kill", fromEvents(rebalances), true)}
 	checks["same-assignment"] = check{"same-assignment NAME: NAME's latest run was given the partitions its previous run owned", parseSameAssignment}
 	checks["commits-not-ahead"] = check{"commits-not-ahead NAME...: no commit of any run of NAME was ahead of what it had processed", parseNames(func(names []string) step { return commitsNotAhead(names) })}
 	checks["owners"] = check{"owners NAME...: the running consumers NAME... own every partition of $TOPIC exactly once", parseNames(func(names []string) step { return owners(names) })}

@@ -21,7 +21,7 @@ func (r *run) timeline() error {
 		EndCommitted: r.committed}
 	for _, name := range sortedKeys(r.ledgers) {
 		for n := range r.ledgers[name] {
-			inc, err := r.incarnation(name, n+1)
+			inc, err := r.readIncarnation(name, n+1, verify.Read) // every record is drawn
 			if err != nil {
 				return err
 			}

@@ -28,7 +28,7 @@ func init() {
 	checks["semantics"] = check{"semantics [among NAME...]: the bounds `scenarios run --semantics` sets for the group ($GROUP, or the groups of NAME...): at-least-once (the default) lost == 0; at-most-once replayed == 0; exactly-once both",
 		parseSemantics}
 	checks["consumed"] = check{"consumed NAME OP N: records NAME's latest run consumed",
-		parseFigure("records consumed", func(_ *run, events []ledger.Event) int64 { return countType(events, ledger.Consumed) }, false)}
+		parseFigure("records consumed", consumedRecords, false)}
 }
 
 // check is one kind of expectation; it registers itself in checks from the
@@ -154,7 +154,7 @@ func (c *totalCheck) run(r *run) error {
 	among, n := c.among, c.n
 	if c.since != nil {
 		among = []string{c.since.name}
-		inc, err := r.incarnation(c.since.name, c.since.n)
+		path, err := r.ledgerOf(c.since.name, c.since.n)
 		if err != nil {
 			return err
 		}
@@ -168,11 +168,15 @@ func (c *totalCheck) run(r *run) error {
 				from[t] = off
 			}
 		}
+		p := verify.NewProcessedFrom(from)
+		if err := ledger.Scan(path, func(_ int, e ledger.Event) error { p.Add(e); return nil }); err != nil {
+			return fmt.Errorf("unable to read ledger %s: %w", path, err)
+		}
 		n = 0
-		for _, v := range verify.ProcessedFrom(inc, from) {
+		for _, v := range p.Counts() {
 			n += v
 		}
-		fmt.Fprintf(r.out, "    %s processed %d records at or after the offsets committed in %s\n", inc.Name, n, c.since.snapshot)
+		fmt.Fprintf(r.out, "    %s#%d processed %d records at or after the offsets committed in %s\n", c.since.name, c.since.n, n, c.since.snapshot)
 	}
 	acc, err := r.accounting()
 	if err != nil {
@@ -300,12 +304,33 @@ func (r *run) groupsOf(names []string) []string {
 type figureCheck struct {
 	name    string
 	what    string
-	measure func(r *run, events []ledger.Event) int64
+	measure func(r *run, name string) (int64, error)
 	op      verify.Op
 	n       int64
 }
 
-func parseFigure(what string, measure func(r *run, events []ledger.Event) int64, own bool) func(p *parser, args []string) (step, error) {
+// fromEvents measures the summary of a consumer's latest ledger (every
+// event but the bulk of its records: r.events) with f.
+func fromEvents(f func(r *run, events []ledger.Event) int64) func(r *run, name string) (int64, error) {
+	return func(r *run, name string) (int64, error) {
+		events, err := r.events(name)
+		return f(r, events), err
+	}
+}
+
+// consumedRecords counts the records a consumer's latest run consumed,
+// streaming its ledger.
+func consumedRecords(r *run, name string) (int64, error) {
+	n := int64(0)
+	err := r.scan(name, func(e ledger.Event) {
+		if e.Type == ledger.Consumed {
+			n++
+		}
+	})
+	return n, err
+}
+
+func parseFigure(what string, measure func(r *run, name string) (int64, error), own bool) func(p *parser, args []string) (step, error) {
 	return func(p *parser, args []string) (step, error) {
 		if len(args) != 3 {
 			return nil, badUsage("want NAME OP N")
@@ -323,11 +348,10 @@ func parseFigure(what string, measure func(r *run, events []ledger.Event) int64,
 }
 
 func (c *figureCheck) run(r *run) error {
-	events, err := r.events(c.name)
+	n, err := c.measure(r, c.name)
 	if err != nil {
 		return err
 	}
-	n := c.measure(r, events)
 	fmt.Fprintf(r.out, "    %s: %d %s\n", c.name, n, c.what)
 	return r.failed(verify.Bound(c.what+" by "+c.name, verify.TP{}, n, c.op, c.n))
 }
@@ -435,19 +459,40 @@ func (r *run) accountingInputs(committed map[string]verify.Offsets) string {
 	return b.String()
 }
 
-// incarnation reads run n (from 1) of a consumer, or its latest with n 0.
-func (r *run) incarnation(name string, n int) (verify.Incarnation, error) {
+// ledgerOf is the ledger of run n (from 1) of a consumer, or of its latest
+// with n 0.
+func (r *run) ledgerOf(name string, n int) (string, error) {
 	paths := r.ledgers[name]
 	if len(paths) == 0 {
-		return verify.Incarnation{}, fmt.Errorf("no consumer named %s was started", name)
+		return "", fmt.Errorf("no consumer named %s was started", name)
 	}
 	if n == 0 {
 		n = len(paths)
 	}
 	if n < 1 || n > len(paths) {
-		return verify.Incarnation{}, fmt.Errorf("%s ran %d times, there is no run %d", name, len(paths), n)
+		return "", fmt.Errorf("%s ran %d times, there is no run %d", name, len(paths), n)
 	}
-	inc, err := verify.Read(paths[n-1])
+	return paths[n-1], nil
+}
+
+// incarnation reads run n (from 1) of a consumer, or its latest with n 0,
+// summarized (verify.ReadSummary): its records but the first on each
+// partition after each change of assignment are left out.
+func (r *run) incarnation(name string, n int) (verify.Incarnation, error) {
+	return r.readIncarnation(name, n, verify.ReadSummary)
+}
+
+// readIncarnation reads run n of a consumer with read, named NAME#RUN, in
+// its group.
+func (r *run) readIncarnation(name string, n int, read func(string) (verify.Incarnation, error)) (verify.Incarnation, error) {
+	path, err := r.ledgerOf(name, n)
+	if err != nil {
+		return verify.Incarnation{}, err
+	}
+	if n == 0 {
+		n = len(r.ledgers[name])
+	}
+	inc, err := read(path)
 	inc.Name = fmt.Sprintf("%s#%d", name, n)
 	if inc.Group == "" {
 		inc.Group = r.groups[name]

@@ -14,7 +14,10 @@ package verify
 
 import (
 	"fmt"
+	"io"
+	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/offsetlab/offsetlab/internal/cli"
@@ -61,6 +64,71 @@ func Read(path string) (Incarnation, error) {
 	return inc, nil
 }
 
+// ReadSummary reads an incarnation as Read does, keeping every event but
+// the bulk of its records: of the consumed, processed and stored events,
+// only the first of each on each partition since the start and since each
+// assigned, revoked or fetching event. That is what ownership, resumes and
+// positions are judged on, in memory that grows with rebalances, not
+// records: a soak consumer's ledger of millions of records summarizes to a
+// few events per partition and assignment. Counting records, or checking
+// commits against processing, needs the whole ledger: stream it
+// (ledger.Scan).
+func ReadSummary(path string) (Incarnation, error) {
+	inc := Incarnation{Name: strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))}
+	f, err := os.Open(path)
+	if err != nil {
+		return inc, fmt.Errorf("unable to read ledger %s: %w", path, err)
+	}
+	defer f.Close()
+	d := ledger.NewDecoder(f)
+	d.Transient()
+	type first struct {
+		typ string
+		tp  TP
+	}
+	seen := map[first]bool{}
+	for {
+		e, err := d.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return inc, fmt.Errorf("unable to read ledger %s: %w", path, err)
+		}
+		switch e.Type {
+		case ledger.Assigned, ledger.Revoked, ledger.Fetching:
+			clear(seen)
+		case ledger.Consumed, ledger.Processed:
+			if e.Record == nil {
+				break
+			}
+			k := first{e.Type, recordTP(e.Record)}
+			if seen[k] {
+				continue
+			}
+			seen[k] = true
+		case ledger.Stored:
+			if len(e.Partitions) != 1 {
+				break
+			}
+			k := first{e.Type, offsetTP(e.Partitions[0])}
+			if seen[k] {
+				continue
+			}
+			seen[k] = true
+		}
+		// The decoder reuses its record frames' memory: a kept event gets its own.
+		if e.Record != nil {
+			r := *e.Record
+			e.Record = &r
+		}
+		e.Partitions = slices.Clone(e.Partitions)
+		inc.Events = append(inc.Events, e)
+	}
+	inc.Group = groupOf(inc.Events)
+	return inc, nil
+}
+
 // groupOf is the group.id a ledger's first started event names. The
 // started event's Detail holds the consumer's librdkafka settings.
 func groupOf(events []ledger.Event) string {
@@ -95,32 +163,42 @@ func FirstConsumed(inc Incarnation) map[TP]int64 {
 	return first
 }
 
-// ProcessedFrom returns, for each partition in from, how many distinct
-// records the incarnation processed at offsets >= from[tp]. With from the
-// committed offsets the broker held when the incarnation was killed, it is
-// what a restart must process again: the replay at-least-once allows.
-// Partitions absent from from are not counted.
-func ProcessedFrom(inc Incarnation, from Offsets) map[TP]int64 {
-	counts := make(map[TP]int64, len(from))
-	seen := map[TP]map[int64]bool{}
-	for tp := range from {
-		counts[tp] = 0
-		seen[tp] = map[int64]bool{}
-	}
-	for _, e := range inc.Events {
-		if e.Type != ledger.Processed || e.Record == nil {
-			continue
-		}
-		tp := recordTP(e.Record)
-		start, ok := from[tp]
-		if !ok || e.Record.Offset < start || seen[tp][e.Record.Offset] {
-			continue
-		}
-		seen[tp][e.Record.Offset] = true
-		counts[tp]++
-	}
-	return counts
+// ProcessedFrom counts, for each partition in from, the distinct records
+// an incarnation processed at offsets >= from[tp]. With from the committed
+// offsets the broker held when the incarnation was killed, it is what a
+// restart must process again: the replay at-least-once allows. Partitions
+// absent from from are not counted. Events are added one at a time, so a
+// ledger of millions of records streams through it (ledger.Scan); it keeps
+// the processed offsets as spans.
+type ProcessedFrom struct {
+	from   Offsets
+	done   map[TP]*spans
+	counts map[TP]int64
 }
+
+// NewProcessedFrom counts from the offsets in from.
+func NewProcessedFrom(from Offsets) *ProcessedFrom {
+	p := &ProcessedFrom{from: from, done: map[TP]*spans{}, counts: make(map[TP]int64, len(from))}
+	for tp := range from {
+		p.counts[tp] = 0
+		p.done[tp] = &spans{}
+	}
+	return p
+}
+
+// Add takes the incarnation's next event; only processed events count.
+func (p *ProcessedFrom) Add(e ledger.Event) {
+	if e.Type != ledger.Processed || e.Record == nil {
+		return
+	}
+	tp := recordTP(e.Record)
+	if start, ok := p.from[tp]; ok && e.Record.Offset >= start && p.done[tp].add(e.Record.Offset) {
+		p.counts[tp]++
+	}
+}
+
+// Counts returns the counts per partition of from.
+func (p *ProcessedFrom) Counts() map[TP]int64 { return p.counts }
 
 func has[V any](m map[TP]V, tp TP) bool {
 	_, ok := m[tp]

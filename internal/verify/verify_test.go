@@ -5,8 +5,10 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/offsetlab/offsetlab/internal/cli"
 	"github.com/offsetlab/offsetlab/internal/ledger"
@@ -290,7 +292,11 @@ func TestProcessedFrom(t *testing.T) {
 	// Killed with commits at 3 (partition 0) and 7 (partition 1): a restart
 	// must process 3..5 and 7 again; 9 was consumed, never processed.
 	in := inc("c1.1", assigned(0, 1, 2), consume(0, seq(0, 5)...), consume(1, 6, 7), consume(0, 4), inflight(1, 9), consume(2, 0))
-	got := ProcessedFrom(in, Offsets{mkTP(0): 3, mkTP(1): 7, mkTP(3): 0})
+	p := NewProcessedFrom(Offsets{mkTP(0): 3, mkTP(1): 7, mkTP(3): 0})
+	for _, e := range in.Events {
+		p.Add(e)
+	}
+	got := p.Counts()
 	want := map[TP]int64{mkTP(0): 3, mkTP(1): 1, mkTP(3): 0}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %v, want %v", got, want)
@@ -518,5 +524,52 @@ func TestBadOp(t *testing.T) {
 		if err := Bound("lost", TP{}, 0, Op(s), 0); cli.Code(err) != cli.ExitUsage {
 			t.Errorf("Bound with op %q: %v, want a usage error", s, err)
 		}
+	}
+}
+
+// A summary keeps what resumes and ownership are judged on, and
+// leaves out the bulk of the records.
+func TestReadSummary(t *testing.T) {
+	started := ledger.Event{Type: ledger.Started, Detail: map[string]string{"group.id": "g1"}}
+	full := inc("c1", started, assigned(0, 1), consume(0, seq(5, 500)...), consume(1, seq(0, 300)...),
+		commit("auto", 0, 400), revoked(false, 0, 1), assigned(1), consume(1, seq(250, 900)...), inflight(1, 901),
+		ledger.Event{Type: ledger.Stopped})
+	path := filepath.Join(t.TempDir(), "c1.ledger")
+	w, err := ledger.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, e := range full.Events {
+		e.TS = time.Unix(0, int64(i+1))
+		if err := w.Write(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.Close()
+	sum, err := ReadSummary(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Name != "c1" || sum.Group != "g1" {
+		t.Errorf("name %q group %q, want c1 g1", sum.Name, sum.Group)
+	}
+	if len(sum.Events) > 15 {
+		t.Errorf("%d events kept of %d, want the first records after each assignment only", len(sum.Events), len(full.Events))
+	}
+	if got, want := FirstConsumed(sum), FirstConsumed(full); !reflect.DeepEqual(got, want) {
+		t.Errorf("first consumed %v, want %v", got, want)
+	}
+	// After the second assignment, partition 1 resumed at 250: kept.
+	var resumed []int64
+	for _, e := range sum.Events {
+		if e.Type == ledger.Consumed && e.Record.Partition == 1 {
+			resumed = append(resumed, e.Record.Offset)
+		}
+	}
+	if !slices.Equal(resumed, []int64{0, 250}) {
+		t.Errorf("consumed on partition 1 kept at %v, want 0 and 250", resumed)
+	}
+	if got := Assignment(sum); len(got) != 0 {
+		t.Errorf("assignment after stopped %v, want none", got)
 	}
 }
