@@ -36,6 +36,18 @@ type snapshot struct {
 	tps       map[string]groups.TP
 }
 
+// readAll reports whether the group had committed every partition up to
+// its log end: a member started now has nothing to read until more is
+// written.
+func (s *snapshot) readAll() bool {
+	for name, b := range s.Bounds {
+		if c, ok := s.Committed[name]; b[1] > b[0] && (!ok || c < b[1]) {
+			return false
+		}
+	}
+	return true
+}
+
 type snapshotStep struct{ label, group string }
 
 func parseSnapshot(p *parser, args []string) (step, error) {

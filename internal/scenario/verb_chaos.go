@@ -90,6 +90,9 @@ func (s *chaosStep) run(r *run) error {
 		// --wait bounds the restart: a dynamic member's partitions come back
 		// only once the dead one's session timed out.
 		if err := r.waitFor(name, &countCond{what: "processed", n: 1}, r.defaultWait()); err != nil {
+			if r.snapshots[label].readAll() {
+				return fmt.Errorf("round %d: %w; when %s was killed its group had committed every partition up to its log end, so nothing was left to resume from: kill while records are still being written (a shorter over, or a slower producer)", round, err, name)
+			}
 			return fmt.Errorf("round %d: %w", round, err)
 		}
 		if err := (&resumeCheck{name: name, snapshot: label, fallback: "start"}).run(r); err != nil {

@@ -37,8 +37,9 @@ import (
 //     once more, for those positions only.
 //
 // So memory grows with partitions, runs of consecutive offsets, and
-// anomalies, not with records: at 10 million records the bitmaps, 1.25 MB,
-// are what grows.
+// anomalies, not with records; the bitmaps are what grows: a bit per acked
+// record (1.25 MB at 10 million), and for Replay a bit per event of each
+// incarnation up to its last replay.
 type Accountant struct {
 	acked []source
 	incs  []source
