@@ -374,7 +374,7 @@ type tally struct {
 
 type groupTally struct {
 	parts []*partTally // per partition index, nil if untouched
-	exact map[exactKey]*exact
+	exact map[exactKey]exact
 }
 
 // partTally is a group's processing on one partition.
@@ -482,7 +482,7 @@ func (t *tally) pass(incs []source) error {
 func (t *tally) group(name string) *groupTally {
 	g := t.groups[name]
 	if g == nil {
-		g = &groupTally{exact: map[exactKey]*exact{}}
+		g = &groupTally{exact: map[exactKey]exact{}}
 		t.groups[name] = g
 	}
 	return g
@@ -520,11 +520,12 @@ func (t *tally) processed(g *groupTally, h *head, rank int64) {
 		}
 	}
 	k := exactKey{tp: tp, id: id}
-	if x := g.exact[k]; x != nil {
+	if x, ok := g.exact[k]; ok {
 		x.times++
+		g.exact[k] = x
 		t.replays[h.inc].add(int64(h.n))
 	} else {
-		g.exact[k] = &exact{first: r.Offset, rank: rank, times: 1}
+		g.exact[k] = exact{first: r.Offset, rank: rank, times: 1}
 		p.distinct++
 	}
 	g.part(where.tp).reach(where.offset)
