@@ -228,9 +228,10 @@ func Read(path string) ([]Event, error) {
 }
 
 // Scan calls fn with each event of a ledger file and its number (from 0),
-// keeping none: what a check of millions of records reads with. It stops
-// at fn's first error and returns it; a torn last event is dropped, as Read
-// drops it.
+// keeping none: what a check of millions of records reads with. An event's
+// Record and Partitions are valid during fn only (the decoder is
+// Transient): fn copies what it keeps. It stops at fn's first error and
+// returns it; a torn last event is dropped, as Read drops it.
 func Scan(path string, fn func(n int, e Event) error) error {
 	f, err := os.Open(path)
 	if err != nil {
@@ -238,6 +239,7 @@ func Scan(path string, fn func(n int, e Event) error) error {
 	}
 	defer f.Close()
 	d := NewDecoder(f)
+	d.Transient()
 	for n := 0; ; n++ {
 		e, err := d.Next()
 		if err == io.EOF {

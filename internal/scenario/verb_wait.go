@@ -205,6 +205,7 @@ func (c *countCond) probe(r *run, name string) (func() (bool, string, error), er
 			case ledger.Consumed, ledger.Processed, ledger.Stored, ledger.Acked:
 				perRecord[e.Type]++
 			default:
+				e.Partitions = slices.Clone(e.Partitions) // Scan reuses it
 				kept = append(kept, e)
 			}
 		}

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"slices"
@@ -52,54 +51,19 @@ type source struct {
 	group  string // for an incarnation
 }
 
-// cursor reads a source's events, numbering them from 0.
-type cursor struct {
-	src *source
-	f   *os.File
-	d   *ledger.Decoder
-	n   int
-}
-
-func (s *source) open() (*cursor, error) {
-	c := &cursor{src: s}
+// each calls fn with the source's events and their numbers (from 0), as
+// ledger.Scan does: an event's Record and Partitions are valid during fn
+// only, and a torn last event is dropped. It stops at fn's first error.
+func (s *source) each(fn func(n int, e ledger.Event) error) error {
 	if s.path == "" {
-		return c, nil
-	}
-	f, err := os.Open(s.path)
-	if err != nil {
-		return nil, fmt.Errorf("unable to read ledger %s: %w", s.path, err)
-	}
-	c.f, c.d = f, ledger.NewDecoder(f)
-	c.d.Transient() // events are copied or dropped as they are read
-	return c, nil
-}
-
-// next returns the next event and its number, or io.EOF after the last
-// (and after a torn last event, as ledger.Read drops it).
-func (c *cursor) next() (ledger.Event, int, error) {
-	n := c.n
-	if c.d == nil {
-		if n >= len(c.src.events) {
-			return ledger.Event{}, n, io.EOF
+		for n, e := range s.events {
+			if err := fn(n, e); err != nil {
+				return err
+			}
 		}
-		c.n++
-		return c.src.events[n], n, nil
+		return nil
 	}
-	e, err := c.d.Next()
-	if err != nil {
-		if err != io.EOF {
-			err = fmt.Errorf("unable to read ledger %s: %w", c.src.path, err)
-		}
-		return e, n, err
-	}
-	c.n++
-	return e, n, nil
-}
-
-func (c *cursor) close() {
-	if c.f != nil {
-		c.f.Close()
-	}
+	return ledger.Scan(s.path, fn)
 }
 
 // item is an event a feed passes on: its number in the ledger, its time
@@ -128,22 +92,16 @@ func (s *source) feed(typ string) *feed {
 	f := &feed{batches: make(chan []item, 2), free: make(chan []item, 3), stop: make(chan struct{})}
 	go func() {
 		defer close(f.batches)
-		c, err := s.open()
-		if err != nil {
-			f.err = err
-			return
-		}
-		defer c.close()
 		size := batchSize
 		if s.path == "" {
 			size = min(size, len(s.events))
 		}
 		batch := make([]item, 0, size)
-		send := func() bool {
+		send := func() error {
 			select {
 			case f.batches <- batch:
 			case <-f.stop:
-				return false
+				return errStopped
 			}
 			select {
 			case batch = <-f.free:
@@ -151,29 +109,30 @@ func (s *source) feed(typ string) *feed {
 			default:
 				batch = make([]item, 0, size)
 			}
-			return true
+			return nil
 		}
-		for {
-			e, n, err := c.next()
-			if err != nil {
-				if err != io.EOF {
-					f.err = err
-				}
-				if len(batch) > 0 {
-					send()
-				}
-				return
+		err := s.each(func(n int, e ledger.Event) error {
+			if e.Type != typ || e.Record == nil {
+				return nil
 			}
-			if e.Type == typ && e.Record != nil {
-				batch = append(batch, item{n: n, at: e.TS.UnixNano(), rec: *e.Record})
-				if len(batch) == size && !send() {
-					return
-				}
+			batch = append(batch, item{n: n, at: e.TS.UnixNano(), rec: *e.Record})
+			if len(batch) == size {
+				return send()
 			}
+			return nil
+		})
+		if err == nil && len(batch) > 0 {
+			err = send()
+		}
+		if err != nil && err != errStopped {
+			f.err = fmt.Errorf("unable to read ledger %s: %w", s.path, err)
 		}
 	}()
 	return f
 }
+
+// errStopped ends a read early: its reader has what it wanted.
+var errStopped = errors.New("stopped")
 
 // next returns the next item; nil after the last, with f.err set if
 // reading failed.
@@ -244,25 +203,17 @@ func (ac *Accountant) Add(inc Incarnation) {
 // as Read does. It reads up to that event now, the rest in Account.
 func (ac *Accountant) ReadIncarnation(path, group string) error {
 	s := source{path: path}
-	c, err := s.open()
-	if err != nil {
-		return err
-	}
-	defer c.close()
-	for {
-		e, _, err := c.next()
-		if err == io.EOF {
-			break
+	err := s.each(func(_ int, e ledger.Event) error {
+		if e.Type != ledger.Started {
+			return nil
 		}
-		if err != nil {
-			return err
+		if g := e.Detail["group.id"]; g != "" {
+			group = g
 		}
-		if e.Type == ledger.Started {
-			if g := e.Detail["group.id"]; g != "" {
-				group = g
-			}
-			break
-		}
+		return errStopped
+	})
+	if err != nil && err != errStopped {
+		return fmt.Errorf("unable to read ledger %s: %w", path, err)
 	}
 	s.group = group
 	ac.incs = append(ac.incs, s)
@@ -316,7 +267,7 @@ func (n *names) run(id string) int32 {
 	return i
 }
 
-// acked is what the acked ledgers hold: per partition, the acked offsets
+// ackedSet is what the acked ledgers hold: per partition, the acked offsets
 // (the first report of each record), and per run, the records reported.
 type ackedSet struct {
 	names
@@ -624,12 +575,14 @@ func (t *tally) classify(g *groupTally, committed Offsets, samples map[position]
 	ga := &groupAccount{counts: map[TP]*Counts{}, ranges: map[classOn][]Range{}}
 	// Records kept one by one: their first processings per partition they
 	// were processed on, and the acked positions they cover.
-	firsts := map[int32][]segment{}
-	ranks := map[int32][]int64{}
+	type first struct {
+		segment
+		rank int64
+	}
+	firsts := map[int32][]first{}
 	covered := map[int32][]int64{}
 	for k, x := range g.exact {
-		firsts[k.tp] = append(firsts[k.tp], segment{from: x.first, to: x.first, n: 1, flagged: x.times > 1})
-		ranks[k.tp] = append(ranks[k.tp], x.rank)
+		firsts[k.tp] = append(firsts[k.tp], first{segment{from: x.first, to: x.first, n: 1, flagged: x.times > 1}, x.rank})
 		if k.id.run < 0 && t.has(-k.id.run-1, k.id.n) {
 			covered[-k.id.run-1] = append(covered[-k.id.run-1], k.id.n)
 		}
@@ -654,21 +607,12 @@ func (t *tally) classify(g *groupTally, committed Offsets, samples map[position]
 
 		// Replayed: every record's first processing on this partition in
 		// offset order, flagged if processed again.
-		pts := firsts[tp]
-		if len(pts) > 0 {
-			rk := ranks[tp]
-			idx := make([]int, len(pts))
-			for i := range idx {
-				idx[i] = i
-			}
-			slices.SortFunc(idx, func(i, j int) int {
-				return cmp.Or(cmp.Compare(pts[i].from, pts[j].from), cmp.Compare(rk[i], rk[j]))
-			})
-			sorted := make([]segment, len(pts))
-			for i, j := range idx {
-				sorted[i] = pts[j]
-			}
-			pts = sorted
+		slices.SortFunc(firsts[tp], func(x, y first) int {
+			return cmp.Or(cmp.Compare(x.from, y.from), cmp.Compare(x.rank, y.rank))
+		})
+		pts := make([]segment, len(firsts[tp]))
+		for i, f := range firsts[tp] {
+			pts[i] = f.segment
 		}
 		var replayed runs
 		merge(p.done.segments(&p.again), pts, replayed.add)

@@ -6,7 +6,7 @@ import (
 	"github.com/offsetlab/offsetlab/internal/ledger"
 )
 
-// CommitsNotAhead proves the at-least-once promise of a consumer's commits:
+// CommitCheck proves the at-least-once promise of a consumer's commits:
 // no successful commit in the incarnation's ledger claimed a record that had
 // not been processed. A committed offset is the next offset to read, so on
 // each partition a commit may say at most (highest offset processed so
@@ -19,19 +19,9 @@ import (
 // Failed commits, and partitions a commit reports with an error, claimed
 // nothing and are skipped. The caller decides when the check applies:
 // librdkafka's default auto-commit and commit-before-process are expected
-// to fail it. It returns a *CommitAheadError for the first commit ahead.
-func CommitsNotAhead(inc Incarnation) error {
-	c := NewCommitCheck()
-	for _, e := range inc.Events {
-		if err := c.Add(e); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// CommitCheck is CommitsNotAhead one event at a time, for a ledger
-// streamed through it: it keeps two offsets per partition.
+// to fail it. Add returns a *CommitAheadError for the first commit ahead.
+// The ledger streams through it one event at a time: it keeps two offsets
+// per partition.
 type CommitCheck struct {
 	parts map[TP]*progress
 }

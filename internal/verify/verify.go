@@ -14,8 +14,6 @@ package verify
 
 import (
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -75,57 +73,46 @@ func Read(path string) (Incarnation, error) {
 // (ledger.Scan).
 func ReadSummary(path string) (Incarnation, error) {
 	inc := Incarnation{Name: strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))}
-	f, err := os.Open(path)
-	if err != nil {
-		return inc, fmt.Errorf("unable to read ledger %s: %w", path, err)
-	}
-	defer f.Close()
-	d := ledger.NewDecoder(f)
-	d.Transient()
 	type first struct {
 		typ string
 		tp  TP
 	}
 	seen := map[first]bool{}
-	for {
-		e, err := d.Next()
-		if err == io.EOF {
-			break
+	// firstOn reports whether e is the first of its type on tp since the
+	// assignment last changed.
+	firstOn := func(e ledger.Event, tp TP) bool {
+		k := first{e.Type, tp}
+		if seen[k] {
+			return false
 		}
-		if err != nil {
-			return inc, fmt.Errorf("unable to read ledger %s: %w", path, err)
-		}
-		switch e.Type {
-		case ledger.Assigned, ledger.Revoked, ledger.Fetching:
+		seen[k] = true
+		return true
+	}
+	err := ledger.Scan(path, func(_ int, e ledger.Event) error {
+		switch {
+		case e.Type == ledger.Assigned || e.Type == ledger.Revoked || e.Type == ledger.Fetching:
 			clear(seen)
-		case ledger.Consumed, ledger.Processed:
-			if e.Record == nil {
-				break
+		case (e.Type == ledger.Consumed || e.Type == ledger.Processed) && e.Record != nil:
+			if !firstOn(e, recordTP(e.Record)) {
+				return nil
 			}
-			k := first{e.Type, recordTP(e.Record)}
-			if seen[k] {
-				continue
+		case e.Type == ledger.Stored && len(e.Partitions) == 1:
+			if !firstOn(e, offsetTP(e.Partitions[0])) {
+				return nil
 			}
-			seen[k] = true
-		case ledger.Stored:
-			if len(e.Partitions) != 1 {
-				break
-			}
-			k := first{e.Type, offsetTP(e.Partitions[0])}
-			if seen[k] {
-				continue
-			}
-			seen[k] = true
 		}
-		// The decoder reuses its record frames' memory: a kept event gets its own.
-		if e.Record != nil {
+		if e.Record != nil { // Scan reuses it, and Partitions
 			r := *e.Record
 			e.Record = &r
 		}
 		e.Partitions = slices.Clone(e.Partitions)
 		inc.Events = append(inc.Events, e)
-	}
+		return nil
+	})
 	inc.Group = groupOf(inc.Events)
+	if err != nil {
+		return inc, fmt.Errorf("unable to read ledger %s: %w", path, err)
+	}
 	return inc, nil
 }
 

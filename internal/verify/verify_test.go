@@ -369,7 +369,13 @@ func TestCommitsNotAhead(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			err := CommitsNotAhead(tc.inc)
+			c := NewCommitCheck()
+			var err error
+			for _, e := range tc.inc.Events {
+				if err = c.Add(e); err != nil {
+					break
+				}
+			}
 			if tc.err == "" {
 				if err != nil {
 					t.Fatalf("unexpected failure: %v", err)
